@@ -3,5 +3,36 @@
 
 pub mod aggregate;
 pub mod cli;
+pub mod columns;
 pub mod decode;
+pub mod error;
+pub mod export;
 pub mod generate;
+pub mod input;
+pub mod inspect;
+pub mod pipeline;
+pub mod progress;
+
+use std::io::Write;
+
+pub use error::{Error, Result};
+
+/// What a command found, for the exit code: 0 ok, 1 findings (`validate`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Outcome {
+    Ok,
+    Findings,
+}
+
+/// Runs a parsed command line, writing results to `out`.
+pub fn run(cli: cli::Cli, out: &mut dyn Write) -> Result<Outcome> {
+    let stdout_err = |e| Error::io("<stdout>", e);
+    match cli.command {
+        cli::Command::Inspect(args) => {
+            let report = inspect::inspect(&args)?;
+            inspect::write_report(&report, args.format, out).map_err(stdout_err)?;
+        }
+        _ => return Err(Error::Usage("command not available yet".into())),
+    }
+    Ok(Outcome::Ok)
+}

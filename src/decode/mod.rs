@@ -1,3 +1,130 @@
-//! Decoders: one per encoding (protobuf, OTLP/JSON), producing OTLP messages and column batches.
+//! Decoders: one per encoding (protobuf via prost, OTLP/JSON by hand), both
+//! producing the same OTLP messages, which `to_columns` turns into Arrow batches.
 
 pub mod json;
+pub mod proto;
+pub mod to_columns;
+
+use std::fmt;
+
+use opentelemetry_proto::tonic::collector::logs::v1::ExportLogsServiceRequest;
+use opentelemetry_proto::tonic::collector::metrics::v1::ExportMetricsServiceRequest;
+use opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceRequest;
+use prost::Message;
+
+use crate::cli::SignalArg;
+use crate::error::FrameProblem;
+use crate::input::ZSTD_MAGIC;
+
+pub use to_columns::{DecodedFrame, FrameStats, PointType};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Signal {
+    Traces,
+    Metrics,
+    Logs,
+}
+
+impl fmt::Display for Signal {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Signal::Traces => "traces",
+            Signal::Metrics => "metrics",
+            Signal::Logs => "logs",
+        })
+    }
+}
+
+impl From<SignalArg> for Signal {
+    fn from(s: SignalArg) -> Self {
+        match s {
+            SignalArg::Traces => Signal::Traces,
+            SignalArg::Metrics => Signal::Metrics,
+            SignalArg::Logs => Signal::Logs,
+        }
+    }
+}
+
+/// A decoded export request of any signal.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Request {
+    Traces(ExportTraceServiceRequest),
+    Metrics(ExportMetricsServiceRequest),
+    Logs(ExportLogsServiceRequest),
+}
+
+/// Upper bound on a frame's decompressed size relative to its compressed size,
+/// and in absolute terms, so a zstd bomb cannot exhaust memory.
+const MAX_DECOMPRESSED: u64 = 4 << 30;
+
+/// Removes the fileexporter's per-message zstd compression, when present.
+pub fn unwrap_frame(data: Vec<u8>) -> Result<Vec<u8>, FrameProblem> {
+    if !data.starts_with(&ZSTD_MAGIC) {
+        return Ok(data);
+    }
+    let mut out = Vec::new();
+    let decoder = zstd::stream::read::Decoder::new(data.as_slice()).map_err(|e| FrameProblem::Decompress(e.to_string()))?;
+    std::io::Read::read_to_end(&mut std::io::Read::take(decoder, MAX_DECOMPRESSED), &mut out)
+        .map_err(|e| FrameProblem::Decompress(e.to_string()))?;
+    Ok(out)
+}
+
+fn is_json(data: &[u8]) -> bool {
+    data.iter().find(|b| !b.is_ascii_whitespace()) == Some(&b'{')
+}
+
+/// Decodes one (already unwrapped) message. `forced` overrides sniffing.
+/// Returns None for a message with no records and no signal to tell (an empty request).
+pub fn decode_message(data: &[u8], forced: Option<Signal>) -> Result<Option<Request>, FrameProblem> {
+    if is_json(data) {
+        let value = json::parse(data).map_err(|e| FrameProblem::InvalidJson(e.to_string()))?;
+        let signal = match forced {
+            Some(s) => s,
+            None => match json::sniff_signal(&value) {
+                Ok(s) => s.into(),
+                Err(_) => return Err(FrameProblem::UnknownSignal),
+            },
+        };
+        let invalid = |e: json::JsonError| FrameProblem::InvalidJson(e.to_string());
+        return Ok(Some(match signal {
+            Signal::Traces => Request::Traces(json::traces_from_value(&value).map_err(invalid)?),
+            Signal::Metrics => Request::Metrics(json::metrics_from_value(&value).map_err(invalid)?),
+            Signal::Logs => Request::Logs(json::logs_from_value(&value).map_err(invalid)?),
+        }));
+    }
+    let signal = match forced.or_else(|| proto::sniff_signal(data)) {
+        Some(s) => s,
+        None => {
+            // No record to sniff: valid only if it is an (empty) export request at all.
+            return ExportTraceServiceRequest::decode(data)
+                .map(|_| None)
+                .map_err(|e| FrameProblem::InvalidProtobuf(e.to_string()));
+        }
+    };
+    let invalid = |e: prost::DecodeError| FrameProblem::InvalidProtobuf(e.to_string());
+    Ok(Some(match signal {
+        Signal::Traces => Request::Traces(ExportTraceServiceRequest::decode(data).map_err(invalid)?),
+        Signal::Metrics => Request::Metrics(ExportMetricsServiceRequest::decode(data).map_err(invalid)?),
+        Signal::Logs => Request::Logs(ExportLogsServiceRequest::decode(data).map_err(invalid)?),
+    }))
+}
+
+impl From<json::JsonSignal> for Signal {
+    fn from(s: json::JsonSignal) -> Self {
+        match s {
+            json::JsonSignal::Traces => Signal::Traces,
+            json::JsonSignal::Metrics => Signal::Metrics,
+            json::JsonSignal::Logs => Signal::Logs,
+        }
+    }
+}
+
+impl Request {
+    pub fn signal(&self) -> Signal {
+        match self {
+            Request::Traces(_) => Signal::Traces,
+            Request::Metrics(_) => Signal::Metrics,
+            Request::Logs(_) => Signal::Logs,
+        }
+    }
+}

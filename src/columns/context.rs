@@ -1,0 +1,144 @@
+//! The resource and scope columns every table starts with, rendered once per
+//! resource/scope and repeated per row.
+
+use std::sync::Arc;
+
+use arrow::array::{ArrayRef, StringBuilder, UInt32Builder};
+use arrow::datatypes::{DataType, Field};
+use opentelemetry_proto::tonic::common::v1::{any_value::Value, InstrumentationScope, KeyValue};
+use opentelemetry_proto::tonic::resource::v1::Resource;
+
+use super::attributes::{attributes_text, map_type, AttrText, AttributeMapBuilder};
+
+pub const SERVICE_NAME: &str = "service_name";
+pub const RESOURCE_ATTRIBUTES: &str = "resource_attributes";
+pub const SCOPE_NAME: &str = "scope_name";
+pub const ATTRIBUTES: &str = "attributes";
+pub const ATTRIBUTE_TYPES: &str = "attribute_types";
+
+/// Columns shared by all tables, in schema order.
+pub fn context_fields() -> Vec<Field> {
+    vec![
+        Field::new(SERVICE_NAME, DataType::Utf8, true),
+        Field::new(RESOURCE_ATTRIBUTES, map_type(), false),
+        Field::new("resource_attribute_types", map_type(), false),
+        Field::new("resource_dropped_attributes_count", DataType::UInt32, false),
+        Field::new("resource_schema_url", DataType::Utf8, false),
+        Field::new(SCOPE_NAME, DataType::Utf8, false),
+        Field::new("scope_version", DataType::Utf8, false),
+        Field::new("scope_attributes", map_type(), false),
+        Field::new("scope_attribute_types", map_type(), false),
+        Field::new("scope_dropped_attributes_count", DataType::UInt32, false),
+        Field::new("scope_schema_url", DataType::Utf8, false),
+    ]
+}
+
+/// The record-level attribute map pair.
+pub fn attribute_fields(prefix: &str) -> [Field; 2] {
+    [
+        Field::new(format!("{prefix}attributes"), map_type(), false),
+        Field::new(format!("{prefix}attribute_types"), map_type(), false),
+    ]
+}
+
+/// `service.name` of a resource, when it is a string attribute.
+pub fn service_name(attrs: &[KeyValue]) -> Option<&str> {
+    attrs.iter().find(|kv| kv.key == "service.name").and_then(|kv| match kv.value.as_ref()?.value.as_ref()? {
+        Value::StringValue(s) => Some(s.as_str()),
+        _ => None,
+    })
+}
+
+/// A resource's columns, rendered once.
+#[derive(Debug, Clone, Default)]
+pub struct ResourceContext {
+    pub service_name: Option<String>,
+    pub attributes: Vec<AttrText>,
+    pub dropped_attributes_count: u32,
+    pub schema_url: String,
+}
+
+impl ResourceContext {
+    pub fn new(resource: Option<&Resource>, schema_url: &str) -> Self {
+        let Some(r) = resource else {
+            return Self { schema_url: schema_url.to_owned(), ..Self::default() };
+        };
+        Self {
+            service_name: service_name(&r.attributes).map(str::to_owned),
+            attributes: attributes_text(&r.attributes),
+            dropped_attributes_count: r.dropped_attributes_count,
+            schema_url: schema_url.to_owned(),
+        }
+    }
+}
+
+/// A scope's columns, rendered once.
+#[derive(Debug, Clone, Default)]
+pub struct ScopeContext {
+    pub name: String,
+    pub version: String,
+    pub attributes: Vec<AttrText>,
+    pub dropped_attributes_count: u32,
+    pub schema_url: String,
+}
+
+impl ScopeContext {
+    pub fn new(scope: Option<&InstrumentationScope>, schema_url: &str) -> Self {
+        let Some(s) = scope else {
+            return Self { schema_url: schema_url.to_owned(), ..Self::default() };
+        };
+        Self {
+            name: s.name.clone(),
+            version: s.version.clone(),
+            attributes: attributes_text(&s.attributes),
+            dropped_attributes_count: s.dropped_attributes_count,
+            schema_url: schema_url.to_owned(),
+        }
+    }
+}
+
+#[derive(Default)]
+pub struct ContextBuilder {
+    service_name: StringBuilder,
+    resource_attributes: AttributeMapBuilder,
+    resource_dropped: UInt32Builder,
+    resource_schema_url: StringBuilder,
+    scope_name: StringBuilder,
+    scope_version: StringBuilder,
+    scope_attributes: AttributeMapBuilder,
+    scope_dropped: UInt32Builder,
+    scope_schema_url: StringBuilder,
+}
+
+impl ContextBuilder {
+    pub fn append(&mut self, resource: &ResourceContext, scope: &ScopeContext) {
+        self.service_name.append_option(resource.service_name.as_deref());
+        self.resource_attributes.append_rendered(&resource.attributes);
+        self.resource_dropped.append_value(resource.dropped_attributes_count);
+        self.resource_schema_url.append_value(&resource.schema_url);
+        self.scope_name.append_value(&scope.name);
+        self.scope_version.append_value(&scope.version);
+        self.scope_attributes.append_rendered(&scope.attributes);
+        self.scope_dropped.append_value(scope.dropped_attributes_count);
+        self.scope_schema_url.append_value(&scope.schema_url);
+    }
+
+    /// Arrays in `context_fields` order.
+    pub fn finish(&mut self) -> Vec<ArrayRef> {
+        let [ra, rt] = self.resource_attributes.finish();
+        let [sa, st] = self.scope_attributes.finish();
+        vec![
+            Arc::new(self.service_name.finish()),
+            ra,
+            rt,
+            Arc::new(self.resource_dropped.finish()),
+            Arc::new(self.resource_schema_url.finish()),
+            Arc::new(self.scope_name.finish()),
+            Arc::new(self.scope_version.finish()),
+            sa,
+            st,
+            Arc::new(self.scope_dropped.finish()),
+            Arc::new(self.scope_schema_url.finish()),
+        ]
+    }
+}

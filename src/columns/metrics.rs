@@ -1,0 +1,518 @@
+//! The four metric point tables (`metric_points` for gauge and sum,
+//! `histogram_points`, `exp_histogram_points`, `summary_points`): schemas and
+//! builders sharing one point header (context, metric, series id, times, attributes, exemplars).
+
+use std::sync::{Arc, OnceLock};
+
+use arrow::array::{
+    ArrayRef, BooleanBuilder, Float64Builder, Int32Builder, Int64Builder, ListBuilder, RecordBatch, StringBuilder,
+    TimestampNanosecondBuilder, UInt32Builder, UInt64Builder,
+};
+use arrow::datatypes::{DataType, Field, Schema, SchemaRef};
+use opentelemetry_proto::tonic::common::v1::KeyValue;
+use opentelemetry_proto::tonic::metrics::v1::{
+    exemplar, number_data_point, Exemplar, ExponentialHistogramDataPoint, HistogramDataPoint, NumberDataPoint,
+    SummaryDataPoint,
+};
+
+use super::attributes::AttributeMapBuilder;
+use super::common::{
+    finish_list_of_struct, id_fields, list_of_struct, list_type, timestamp_builder, timestamp_type, ts, IdBuilder,
+    ListOffsets, SPAN_ID_LEN, TRACE_ID_LEN,
+};
+use super::context::{attribute_fields, context_fields, ContextBuilder, ResourceContext, ScopeContext};
+use super::series::SeriesHasher;
+
+pub const METRIC_NAME: &str = "metric_name";
+pub const SERIES_ID: &str = "series_id";
+pub const START: &str = "start_time_unix_nano";
+pub const TIME: &str = "time_unix_nano";
+
+/// What a point row needs from its metric.
+pub struct MetricContext<'a> {
+    pub name: &'a str,
+    pub description: &'a str,
+    pub unit: &'a str,
+    /// Series hash of resource + scope + metric, to be finished with the point attributes.
+    pub series: SeriesHasher,
+}
+
+fn exemplar_fields() -> Vec<Field> {
+    let mut f: Vec<Field> = attribute_fields("filtered_").into();
+    f.push(Field::new("time_unix_nano", timestamp_type(), false));
+    f.push(Field::new("as_double", DataType::Float64, true));
+    f.push(Field::new("as_int", DataType::Int64, true));
+    f.extend(id_fields("span_id", SPAN_ID_LEN));
+    f.extend(id_fields("trace_id", TRACE_ID_LEN));
+    f
+}
+
+fn header_fields() -> Vec<Field> {
+    let mut f = context_fields();
+    f.push(Field::new(METRIC_NAME, DataType::Utf8, false));
+    f.push(Field::new("metric_description", DataType::Utf8, false));
+    f.push(Field::new("metric_unit", DataType::Utf8, false));
+    f.push(Field::new(SERIES_ID, DataType::UInt64, false));
+    f.push(Field::new(START, timestamp_type(), false));
+    f.push(Field::new(TIME, timestamp_type(), false));
+    f.extend(attribute_fields(""));
+    f.push(Field::new("flags", DataType::UInt32, false));
+    f.push(Field::new("exemplars", list_of_struct(exemplar_fields()), false));
+    f
+}
+
+fn schema_with(cell: &'static OnceLock<SchemaRef>, tail: fn() -> Vec<Field>) -> SchemaRef {
+    cell.get_or_init(|| {
+        let mut f = header_fields();
+        f.extend(tail());
+        Arc::new(Schema::new(f))
+    })
+    .clone()
+}
+
+pub fn number_schema() -> SchemaRef {
+    static S: OnceLock<SchemaRef> = OnceLock::new();
+    schema_with(&S, || {
+        vec![
+            Field::new("metric_type", DataType::Utf8, false),
+            Field::new("aggregation_temporality", DataType::Int32, false),
+            Field::new("is_monotonic", DataType::Boolean, false),
+            Field::new("as_double", DataType::Float64, true),
+            Field::new("as_int", DataType::Int64, true),
+        ]
+    })
+}
+
+pub fn histogram_schema() -> SchemaRef {
+    static S: OnceLock<SchemaRef> = OnceLock::new();
+    schema_with(&S, || {
+        vec![
+            Field::new("aggregation_temporality", DataType::Int32, false),
+            Field::new("count", DataType::UInt64, false),
+            Field::new("sum", DataType::Float64, true),
+            Field::new("min", DataType::Float64, true),
+            Field::new("max", DataType::Float64, true),
+            Field::new("bucket_counts", list_type(DataType::UInt64), false),
+            Field::new("explicit_bounds", list_type(DataType::Float64), false),
+        ]
+    })
+}
+
+pub fn exp_histogram_schema() -> SchemaRef {
+    static S: OnceLock<SchemaRef> = OnceLock::new();
+    schema_with(&S, || {
+        vec![
+            Field::new("aggregation_temporality", DataType::Int32, false),
+            Field::new("count", DataType::UInt64, false),
+            Field::new("sum", DataType::Float64, true),
+            Field::new("min", DataType::Float64, true),
+            Field::new("max", DataType::Float64, true),
+            Field::new("scale", DataType::Int32, false),
+            Field::new("zero_count", DataType::UInt64, false),
+            Field::new("zero_threshold", DataType::Float64, false),
+            Field::new("positive_offset", DataType::Int32, false),
+            Field::new("positive_bucket_counts", list_type(DataType::UInt64), false),
+            Field::new("negative_offset", DataType::Int32, false),
+            Field::new("negative_bucket_counts", list_type(DataType::UInt64), false),
+        ]
+    })
+}
+
+pub fn summary_fields() -> Vec<Field> {
+    vec![Field::new("quantile", DataType::Float64, false), Field::new("value", DataType::Float64, false)]
+}
+
+pub fn summary_schema() -> SchemaRef {
+    static S: OnceLock<SchemaRef> = OnceLock::new();
+    schema_with(&S, || {
+        vec![
+            Field::new("count", DataType::UInt64, false),
+            Field::new("sum", DataType::Float64, false),
+            Field::new("quantile_values", list_of_struct(summary_fields()), false),
+        ]
+    })
+}
+
+struct ExemplarBuilder {
+    offsets: ListOffsets,
+    attributes: AttributeMapBuilder,
+    time: TimestampNanosecondBuilder,
+    as_double: Float64Builder,
+    as_int: Int64Builder,
+    span_id: IdBuilder,
+    trace_id: IdBuilder,
+}
+
+/// Columns every point table starts with.
+struct PointHeaderBuilder {
+    context: ContextBuilder,
+    name: StringBuilder,
+    description: StringBuilder,
+    unit: StringBuilder,
+    series_id: UInt64Builder,
+    start: TimestampNanosecondBuilder,
+    time: TimestampNanosecondBuilder,
+    attributes: AttributeMapBuilder,
+    flags: UInt32Builder,
+    exemplars: ExemplarBuilder,
+}
+
+impl Default for PointHeaderBuilder {
+    fn default() -> Self {
+        Self {
+            context: ContextBuilder::default(),
+            name: StringBuilder::new(),
+            description: StringBuilder::new(),
+            unit: StringBuilder::new(),
+            series_id: UInt64Builder::new(),
+            start: timestamp_builder(),
+            time: timestamp_builder(),
+            attributes: AttributeMapBuilder::default(),
+            flags: UInt32Builder::new(),
+            exemplars: ExemplarBuilder {
+                offsets: ListOffsets::default(),
+                attributes: AttributeMapBuilder::default(),
+                time: timestamp_builder(),
+                as_double: Float64Builder::new(),
+                as_int: Int64Builder::new(),
+                span_id: IdBuilder::new(SPAN_ID_LEN),
+                trace_id: IdBuilder::new(TRACE_ID_LEN),
+            },
+        }
+    }
+}
+
+/// The fields of a point that the header needs, whatever its type.
+struct PointHeader<'a> {
+    start: u64,
+    time: u64,
+    attributes: &'a [KeyValue],
+    flags: u32,
+    exemplars: &'a [Exemplar],
+}
+
+impl PointHeaderBuilder {
+    fn append(&mut self, r: &ResourceContext, s: &ScopeContext, m: &MetricContext, p: PointHeader) {
+        self.context.append(r, s);
+        self.name.append_value(m.name);
+        self.description.append_value(m.description);
+        self.unit.append_value(m.unit);
+        self.series_id.append_value(m.series.clone().finish_with_attributes(p.attributes));
+        self.start.append_value(ts(p.start));
+        self.time.append_value(ts(p.time));
+        self.attributes.append_key_values(p.attributes);
+        self.flags.append_value(p.flags);
+        let ex = &mut self.exemplars;
+        ex.offsets.push_items(p.exemplars.len());
+        for e in p.exemplars {
+            ex.attributes.append_key_values(&e.filtered_attributes);
+            ex.time.append_value(ts(e.time_unix_nano));
+            match e.value {
+                Some(exemplar::Value::AsDouble(d)) => {
+                    ex.as_double.append_value(d);
+                    ex.as_int.append_null();
+                }
+                Some(exemplar::Value::AsInt(i)) => {
+                    ex.as_double.append_null();
+                    ex.as_int.append_value(i);
+                }
+                None => {
+                    ex.as_double.append_null();
+                    ex.as_int.append_null();
+                }
+            }
+            ex.span_id.append(&e.span_id);
+            ex.trace_id.append(&e.trace_id);
+        }
+        ex.offsets.close_row();
+    }
+
+    fn finish(&mut self) -> Vec<ArrayRef> {
+        let mut cols = self.context.finish();
+        cols.push(Arc::new(self.name.finish()));
+        cols.push(Arc::new(self.description.finish()));
+        cols.push(Arc::new(self.unit.finish()));
+        cols.push(Arc::new(self.series_id.finish()));
+        cols.push(Arc::new(self.start.finish()));
+        cols.push(Arc::new(self.time.finish()));
+        cols.extend(self.attributes.finish());
+        cols.push(Arc::new(self.flags.finish()));
+        let ex = &mut self.exemplars;
+        let mut children: Vec<ArrayRef> = ex.attributes.finish().into();
+        children.push(Arc::new(ex.time.finish()));
+        children.push(Arc::new(ex.as_double.finish()));
+        children.push(Arc::new(ex.as_int.finish()));
+        children.extend(ex.span_id.finish());
+        children.extend(ex.trace_id.finish());
+        cols.push(finish_list_of_struct(exemplar_fields(), children, ex.offsets.finish()));
+        cols
+    }
+}
+
+/// Builders for all four point tables; a metrics frame fills whichever apply.
+#[derive(Default)]
+pub struct MetricBuilders {
+    pub number: NumberBuilder,
+    pub histogram: HistogramBuilder,
+    pub exp_histogram: ExpHistogramBuilder,
+    pub summary: SummaryBuilder,
+}
+
+#[derive(Default)]
+pub struct NumberBuilder {
+    pub rows: usize,
+    header: PointHeaderBuilder,
+    metric_type: StringBuilder,
+    temporality: Int32Builder,
+    monotonic: BooleanBuilder,
+    as_double: Float64Builder,
+    as_int: Int64Builder,
+}
+
+impl NumberBuilder {
+    /// `metric_type` is "gauge" or "sum"; gauges have temporality 0 and are not monotonic.
+    #[allow(clippy::too_many_arguments)]
+    pub fn append(
+        &mut self,
+        r: &ResourceContext,
+        s: &ScopeContext,
+        m: &MetricContext,
+        metric_type: &str,
+        temporality: i32,
+        monotonic: bool,
+        p: &NumberDataPoint,
+    ) {
+        self.rows += 1;
+        let header = PointHeader {
+            start: p.start_time_unix_nano,
+            time: p.time_unix_nano,
+            attributes: &p.attributes,
+            flags: p.flags,
+            exemplars: &p.exemplars,
+        };
+        self.header.append(r, s, m, header);
+        self.metric_type.append_value(metric_type);
+        self.temporality.append_value(temporality);
+        self.monotonic.append_value(monotonic);
+        match p.value {
+            Some(number_data_point::Value::AsDouble(d)) => {
+                self.as_double.append_value(d);
+                self.as_int.append_null();
+            }
+            Some(number_data_point::Value::AsInt(i)) => {
+                self.as_double.append_null();
+                self.as_int.append_value(i);
+            }
+            None => {
+                self.as_double.append_null();
+                self.as_int.append_null();
+            }
+        }
+    }
+
+    pub fn finish(&mut self) -> RecordBatch {
+        self.rows = 0;
+        let mut cols = self.header.finish();
+        cols.push(Arc::new(self.metric_type.finish()));
+        cols.push(Arc::new(self.temporality.finish()));
+        cols.push(Arc::new(self.monotonic.finish()));
+        cols.push(Arc::new(self.as_double.finish()));
+        cols.push(Arc::new(self.as_int.finish()));
+        RecordBatch::try_new(number_schema(), cols).expect("number point columns match their schema")
+    }
+}
+
+#[derive(Default)]
+pub struct HistogramBuilder {
+    pub rows: usize,
+    header: PointHeaderBuilder,
+    temporality: Int32Builder,
+    count: UInt64Builder,
+    sum: Float64Builder,
+    min: Float64Builder,
+    max: Float64Builder,
+    bucket_counts: ListBuilder<UInt64Builder>,
+    explicit_bounds: ListBuilder<Float64Builder>,
+}
+
+impl HistogramBuilder {
+    pub fn append(&mut self, r: &ResourceContext, s: &ScopeContext, m: &MetricContext, temporality: i32, p: &HistogramDataPoint) {
+        self.rows += 1;
+        let header = PointHeader {
+            start: p.start_time_unix_nano,
+            time: p.time_unix_nano,
+            attributes: &p.attributes,
+            flags: p.flags,
+            exemplars: &p.exemplars,
+        };
+        self.header.append(r, s, m, header);
+        self.temporality.append_value(temporality);
+        self.count.append_value(p.count);
+        self.sum.append_option(p.sum);
+        self.min.append_option(p.min);
+        self.max.append_option(p.max);
+        self.bucket_counts.values().append_slice(&p.bucket_counts);
+        self.bucket_counts.append(true);
+        self.explicit_bounds.values().append_slice(&p.explicit_bounds);
+        self.explicit_bounds.append(true);
+    }
+
+    pub fn finish(&mut self) -> RecordBatch {
+        self.rows = 0;
+        let mut cols = self.header.finish();
+        cols.push(Arc::new(self.temporality.finish()));
+        cols.push(Arc::new(self.count.finish()));
+        cols.push(Arc::new(self.sum.finish()));
+        cols.push(Arc::new(self.min.finish()));
+        cols.push(Arc::new(self.max.finish()));
+        cols.push(Arc::new(self.bucket_counts.finish()));
+        cols.push(Arc::new(self.explicit_bounds.finish()));
+        RecordBatch::try_new(histogram_schema(), cols).expect("histogram columns match their schema")
+    }
+}
+
+#[derive(Default)]
+pub struct ExpHistogramBuilder {
+    pub rows: usize,
+    header: PointHeaderBuilder,
+    temporality: Int32Builder,
+    count: UInt64Builder,
+    sum: Float64Builder,
+    min: Float64Builder,
+    max: Float64Builder,
+    scale: Int32Builder,
+    zero_count: UInt64Builder,
+    zero_threshold: Float64Builder,
+    positive_offset: Int32Builder,
+    positive_counts: ListBuilder<UInt64Builder>,
+    negative_offset: Int32Builder,
+    negative_counts: ListBuilder<UInt64Builder>,
+}
+
+impl ExpHistogramBuilder {
+    pub fn append(
+        &mut self,
+        r: &ResourceContext,
+        s: &ScopeContext,
+        m: &MetricContext,
+        temporality: i32,
+        p: &ExponentialHistogramDataPoint,
+    ) {
+        self.rows += 1;
+        let header = PointHeader {
+            start: p.start_time_unix_nano,
+            time: p.time_unix_nano,
+            attributes: &p.attributes,
+            flags: p.flags,
+            exemplars: &p.exemplars,
+        };
+        self.header.append(r, s, m, header);
+        self.temporality.append_value(temporality);
+        self.count.append_value(p.count);
+        self.sum.append_option(p.sum);
+        self.min.append_option(p.min);
+        self.max.append_option(p.max);
+        self.scale.append_value(p.scale);
+        self.zero_count.append_value(p.zero_count);
+        self.zero_threshold.append_value(p.zero_threshold);
+        let pos = p.positive.as_ref();
+        self.positive_offset.append_value(pos.map_or(0, |b| b.offset));
+        self.positive_counts.values().append_slice(pos.map_or(&[], |b| &b.bucket_counts));
+        self.positive_counts.append(true);
+        let neg = p.negative.as_ref();
+        self.negative_offset.append_value(neg.map_or(0, |b| b.offset));
+        self.negative_counts.values().append_slice(neg.map_or(&[], |b| &b.bucket_counts));
+        self.negative_counts.append(true);
+    }
+
+    pub fn finish(&mut self) -> RecordBatch {
+        self.rows = 0;
+        let mut cols = self.header.finish();
+        cols.push(Arc::new(self.temporality.finish()));
+        cols.push(Arc::new(self.count.finish()));
+        cols.push(Arc::new(self.sum.finish()));
+        cols.push(Arc::new(self.min.finish()));
+        cols.push(Arc::new(self.max.finish()));
+        cols.push(Arc::new(self.scale.finish()));
+        cols.push(Arc::new(self.zero_count.finish()));
+        cols.push(Arc::new(self.zero_threshold.finish()));
+        cols.push(Arc::new(self.positive_offset.finish()));
+        cols.push(Arc::new(self.positive_counts.finish()));
+        cols.push(Arc::new(self.negative_offset.finish()));
+        cols.push(Arc::new(self.negative_counts.finish()));
+        RecordBatch::try_new(exp_histogram_schema(), cols).expect("exp histogram columns match their schema")
+    }
+}
+
+pub struct SummaryBuilder {
+    pub rows: usize,
+    header: PointHeaderBuilder,
+    count: UInt64Builder,
+    sum: Float64Builder,
+    quantile_offsets: ListOffsets,
+    quantile: Float64Builder,
+    value: Float64Builder,
+}
+
+impl Default for SummaryBuilder {
+    fn default() -> Self {
+        Self {
+            rows: 0,
+            header: PointHeaderBuilder::default(),
+            count: UInt64Builder::new(),
+            sum: Float64Builder::new(),
+            quantile_offsets: ListOffsets::default(),
+            quantile: Float64Builder::new(),
+            value: Float64Builder::new(),
+        }
+    }
+}
+
+impl SummaryBuilder {
+    pub fn append(&mut self, r: &ResourceContext, s: &ScopeContext, m: &MetricContext, p: &SummaryDataPoint) {
+        self.rows += 1;
+        let header = PointHeader {
+            start: p.start_time_unix_nano,
+            time: p.time_unix_nano,
+            attributes: &p.attributes,
+            flags: p.flags,
+            exemplars: &[],
+        };
+        self.header.append(r, s, m, header);
+        self.count.append_value(p.count);
+        self.sum.append_value(p.sum);
+        self.quantile_offsets.push_items(p.quantile_values.len());
+        for q in &p.quantile_values {
+            self.quantile.append_value(q.quantile);
+            self.value.append_value(q.value);
+        }
+        self.quantile_offsets.close_row();
+    }
+
+    pub fn finish(&mut self) -> RecordBatch {
+        self.rows = 0;
+        let mut cols = self.header.finish();
+        cols.push(Arc::new(self.count.finish()));
+        cols.push(Arc::new(self.sum.finish()));
+        let children: Vec<ArrayRef> = vec![Arc::new(self.quantile.finish()), Arc::new(self.value.finish())];
+        cols.push(finish_list_of_struct(summary_fields(), children, self.quantile_offsets.finish()));
+        RecordBatch::try_new(summary_schema(), cols).expect("summary columns match their schema")
+    }
+}
+
+/// Series hash of a resource + scope, computed once per scope.
+pub fn resource_series_hasher(r: &ResourceContext, s: &ScopeContext) -> SeriesHasher {
+    let mut h = SeriesHasher::default();
+    h.add_rendered(&r.attributes);
+    h.add_str(&s.name);
+    h.add_str(&s.version);
+    h
+}
+
+/// Series hash for a metric under a resource/scope: adds the metric's identity.
+pub fn metric_series_hasher(base: &SeriesHasher, name: &str, metric_type: &str) -> SeriesHasher {
+    let mut h = base.clone();
+    h.add_str(name);
+    h.add_str(metric_type);
+    h
+}

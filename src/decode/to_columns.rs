@@ -1,0 +1,308 @@
+//! From OTLP messages to column batches and the counts `inspect` reports.
+
+use std::collections::BTreeSet;
+
+use opentelemetry_proto::tonic::metrics::v1::metric::Data;
+
+use super::{Request, Signal};
+use crate::columns::context::{ResourceContext, ScopeContext};
+use crate::columns::logs::LogBuilder;
+use crate::columns::metrics::{metric_series_hasher, resource_series_hasher, MetricBuilders, MetricContext};
+use crate::columns::spans::SpanBuilder;
+use crate::columns::{Table, TableBatch};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum PointType {
+    Gauge,
+    Sum,
+    Histogram,
+    ExponentialHistogram,
+    Summary,
+}
+
+impl PointType {
+    pub const ALL: [PointType; 5] =
+        [PointType::Gauge, PointType::Sum, PointType::Histogram, PointType::ExponentialHistogram, PointType::Summary];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            PointType::Gauge => "gauge",
+            PointType::Sum => "sum",
+            PointType::Histogram => "histogram",
+            PointType::ExponentialHistogram => "exponential_histogram",
+            PointType::Summary => "summary",
+        }
+    }
+}
+
+/// Counts over records as they occur in the input (see DESIGN.md, `inspect`).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct FrameStats {
+    pub resources: u64,
+    pub scopes: u64,
+    pub spans: u64,
+    pub metrics: u64,
+    pub points: [u64; 5],
+    pub log_records: u64,
+    pub time_min: Option<u64>,
+    pub time_max: Option<u64>,
+    pub services: BTreeSet<String>,
+}
+
+impl FrameStats {
+    pub fn see_time(&mut self, t: u64) {
+        if t == 0 {
+            return;
+        }
+        self.time_min = Some(self.time_min.map_or(t, |m| m.min(t)));
+        self.time_max = Some(self.time_max.map_or(t, |m| m.max(t)));
+    }
+
+    pub fn merge(&mut self, o: &FrameStats) {
+        self.resources += o.resources;
+        self.scopes += o.scopes;
+        self.spans += o.spans;
+        self.metrics += o.metrics;
+        for (a, b) in self.points.iter_mut().zip(o.points) {
+            *a += b;
+        }
+        self.log_records += o.log_records;
+        for t in [o.time_min, o.time_max].into_iter().flatten() {
+            self.see_time(t);
+        }
+        self.services.extend(o.services.iter().cloned());
+    }
+
+    pub fn data_points(&self) -> u64 {
+        self.points.iter().sum()
+    }
+}
+
+/// One frame's records as column batches plus its counts.
+#[derive(Debug, Clone, Default)]
+pub struct DecodedFrame {
+    pub signal: Option<Signal>,
+    pub stats: FrameStats,
+    pub tables: Vec<TableBatch>,
+}
+
+/// Turns a request into batches of at most `batch_rows` rows per table;
+/// with `build_columns` false only the counts are taken.
+pub fn to_columns(request: &Request, batch_rows: usize, build_columns: bool) -> DecodedFrame {
+    let mut out = DecodedFrame { signal: Some(request.signal()), ..DecodedFrame::default() };
+    let batch_rows = batch_rows.max(1);
+    match request {
+        Request::Traces(req) => {
+            let mut b = SpanBuilder::default();
+            for rs in &req.resource_spans {
+                out.stats.resources += 1;
+                let resource = ResourceContext::new(rs.resource.as_ref(), &rs.schema_url);
+                out.stats.services.extend(resource.service_name.clone());
+                for ss in &rs.scope_spans {
+                    out.stats.scopes += 1;
+                    let scope = ScopeContext::new(ss.scope.as_ref(), &ss.schema_url);
+                    for span in &ss.spans {
+                        out.stats.spans += 1;
+                        out.stats.see_time(span.start_time_unix_nano);
+                        out.stats.see_time(span.end_time_unix_nano);
+                        if build_columns {
+                            b.append(&resource, &scope, span);
+                            if b.len() >= batch_rows {
+                                out.tables.push(TableBatch { table: Table::Spans, batch: b.finish() });
+                            }
+                        }
+                    }
+                }
+            }
+            if !b.is_empty() {
+                out.tables.push(TableBatch { table: Table::Spans, batch: b.finish() });
+            }
+        }
+        Request::Logs(req) => {
+            let mut b = LogBuilder::default();
+            for rl in &req.resource_logs {
+                out.stats.resources += 1;
+                let resource = ResourceContext::new(rl.resource.as_ref(), &rl.schema_url);
+                out.stats.services.extend(resource.service_name.clone());
+                for sl in &rl.scope_logs {
+                    out.stats.scopes += 1;
+                    let scope = ScopeContext::new(sl.scope.as_ref(), &sl.schema_url);
+                    for log in &sl.log_records {
+                        out.stats.log_records += 1;
+                        let t = if log.time_unix_nano != 0 { log.time_unix_nano } else { log.observed_time_unix_nano };
+                        out.stats.see_time(t);
+                        if build_columns {
+                            b.append(&resource, &scope, log);
+                            if b.len() >= batch_rows {
+                                out.tables.push(TableBatch { table: Table::Logs, batch: b.finish() });
+                            }
+                        }
+                    }
+                }
+            }
+            if !b.is_empty() {
+                out.tables.push(TableBatch { table: Table::Logs, batch: b.finish() });
+            }
+        }
+        Request::Metrics(req) => metrics_to_columns(req, batch_rows, build_columns, &mut out),
+    }
+    out
+}
+
+fn metrics_to_columns(
+    req: &opentelemetry_proto::tonic::collector::metrics::v1::ExportMetricsServiceRequest,
+    batch_rows: usize,
+    build: bool,
+    out: &mut DecodedFrame,
+) {
+    let mut b = MetricBuilders::default();
+    for rm in &req.resource_metrics {
+        out.stats.resources += 1;
+        let resource = ResourceContext::new(rm.resource.as_ref(), &rm.schema_url);
+        out.stats.services.extend(resource.service_name.clone());
+        for sm in &rm.scope_metrics {
+            out.stats.scopes += 1;
+            let scope = ScopeContext::new(sm.scope.as_ref(), &sm.schema_url);
+            let base = resource_series_hasher(&resource, &scope);
+            for metric in &sm.metrics {
+                out.stats.metrics += 1;
+                let Some(data) = &metric.data else { continue };
+                let type_name = match data {
+                    Data::Gauge(_) => PointType::Gauge,
+                    Data::Sum(_) => PointType::Sum,
+                    Data::Histogram(_) => PointType::Histogram,
+                    Data::ExponentialHistogram(_) => PointType::ExponentialHistogram,
+                    Data::Summary(_) => PointType::Summary,
+                };
+                let m = MetricContext {
+                    name: &metric.name,
+                    description: &metric.description,
+                    unit: &metric.unit,
+                    series: metric_series_hasher(&base, &metric.name, type_name.name()),
+                };
+                let times: Vec<u64> = match data {
+                    Data::Gauge(g) => g.data_points.iter().map(|p| p.time_unix_nano).collect(),
+                    Data::Sum(s) => s.data_points.iter().map(|p| p.time_unix_nano).collect(),
+                    Data::Histogram(h) => h.data_points.iter().map(|p| p.time_unix_nano).collect(),
+                    Data::ExponentialHistogram(h) => h.data_points.iter().map(|p| p.time_unix_nano).collect(),
+                    Data::Summary(s) => s.data_points.iter().map(|p| p.time_unix_nano).collect(),
+                };
+                out.stats.points[type_name as usize] += times.len() as u64;
+                times.iter().for_each(|&t| out.stats.see_time(t));
+                if !build {
+                    continue;
+                }
+                match data {
+                    Data::Gauge(g) => {
+                        for p in &g.data_points {
+                            b.number.append(&resource, &scope, &m, "gauge", 0, false, p);
+                        }
+                    }
+                    Data::Sum(s) => {
+                        for p in &s.data_points {
+                            b.number.append(&resource, &scope, &m, "sum", s.aggregation_temporality, s.is_monotonic, p);
+                        }
+                    }
+                    Data::Histogram(h) => {
+                        for p in &h.data_points {
+                            b.histogram.append(&resource, &scope, &m, h.aggregation_temporality, p);
+                        }
+                    }
+                    Data::ExponentialHistogram(h) => {
+                        for p in &h.data_points {
+                            b.exp_histogram.append(&resource, &scope, &m, h.aggregation_temporality, p);
+                        }
+                    }
+                    Data::Summary(s) => {
+                        for p in &s.data_points {
+                            b.summary.append(&resource, &scope, &m, p);
+                        }
+                    }
+                }
+                flush_metrics(&mut b, batch_rows, &mut out.tables);
+            }
+        }
+    }
+    flush_metrics(&mut b, 1, &mut out.tables);
+}
+
+/// Emits every metric table holding at least `min_rows` rows.
+fn flush_metrics(b: &mut MetricBuilders, min_rows: usize, tables: &mut Vec<TableBatch>) {
+    if b.number.rows >= min_rows {
+        tables.push(TableBatch { table: Table::MetricPoints, batch: b.number.finish() });
+    }
+    if b.histogram.rows >= min_rows {
+        tables.push(TableBatch { table: Table::HistogramPoints, batch: b.histogram.finish() });
+    }
+    if b.exp_histogram.rows >= min_rows {
+        tables.push(TableBatch { table: Table::ExpHistogramPoints, batch: b.exp_histogram.finish() });
+    }
+    if b.summary.rows >= min_rows {
+        tables.push(TableBatch { table: Table::SummaryPoints, batch: b.summary.finish() });
+    }
+}
+
+/// Counts for batches read back from Parquet: records, times and services are
+/// exact; resources, scopes and metrics are not recoverable from rows and stay 0.
+pub fn from_tables(tables: Vec<TableBatch>) -> DecodedFrame {
+    use arrow::array::AsArray;
+    use arrow::datatypes::TimestampNanosecondType;
+
+    let mut stats = FrameStats::default();
+    let mut signal = None;
+    for t in &tables {
+        let b = &t.batch;
+        let rows = b.num_rows() as u64;
+        let times = |name: &str| b.column_by_name(name).map(|c| c.as_primitive::<TimestampNanosecondType>().clone());
+        let (sig, time_cols): (Signal, &[&str]) = match t.table {
+            Table::Spans => {
+                stats.spans += rows;
+                (Signal::Traces, &["start_time_unix_nano", "end_time_unix_nano"])
+            }
+            Table::Logs => {
+                stats.log_records += rows;
+                (Signal::Logs, &[])
+            }
+            Table::MetricPoints => {
+                if let Some(types) = b.column_by_name("metric_type") {
+                    let types = types.as_string::<i32>();
+                    let gauges = types.iter().filter(|t| *t == Some("gauge")).count() as u64;
+                    stats.points[PointType::Gauge as usize] += gauges;
+                    stats.points[PointType::Sum as usize] += rows - gauges;
+                }
+                (Signal::Metrics, &["time_unix_nano"])
+            }
+            Table::HistogramPoints | Table::ExpHistogramPoints | Table::SummaryPoints => {
+                let ty = match t.table {
+                    Table::HistogramPoints => PointType::Histogram,
+                    Table::ExpHistogramPoints => PointType::ExponentialHistogram,
+                    _ => PointType::Summary,
+                };
+                stats.points[ty as usize] += rows;
+                (Signal::Metrics, &["time_unix_nano"])
+            }
+        };
+        signal = Some(sig);
+        for name in time_cols {
+            if let Some(col) = times(name) {
+                col.values().iter().for_each(|&t| stats.see_time(t as u64));
+            }
+        }
+        if t.table == Table::Logs {
+            if let (Some(time), Some(observed)) = (times("time_unix_nano"), times("observed_time_unix_nano")) {
+                for (t, o) in time.values().iter().zip(observed.values().iter()) {
+                    stats.see_time(if *t != 0 { *t as u64 } else { *o as u64 });
+                }
+            }
+        }
+        if let Some(services) = b.column_by_name(crate::columns::context::SERVICE_NAME) {
+            let services = services.as_string::<i32>();
+            for s in services.iter().flatten() {
+                if !stats.services.contains(s) {
+                    stats.services.insert(s.to_owned());
+                }
+            }
+        }
+    }
+    DecodedFrame { signal, stats, tables }
+}

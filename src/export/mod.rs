@@ -1,0 +1,3 @@
+//! Results out: Parquet files and table / CSV / JSON printers.
+
+pub mod format;

@@ -1,0 +1,345 @@
+//! The staged data path every reading command uses: one reader thread
+//! (files, decompression, framing) → rayon tasks that decode frames and run
+//! the command's map stage → an ordered consumer that merges. Frames in
+//! flight are bounded by permits, so a slow consumer blocks the reader
+//! (backpressure) and nothing is dropped; delivery is in input order, so
+//! results do not depend on thread count or scheduling.
+
+use std::collections::BTreeMap;
+use std::io::IsTerminal;
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
+
+use crossbeam_channel::{bounded, unbounded, Receiver, Sender};
+
+use crate::decode::{decode_message, to_columns, unwrap_frame, DecodedFrame, Signal};
+use crate::error::{Error, FrameLocation, FrameProblem, Result};
+use crate::input::framing::{FrameReader, Framing};
+use crate::input::{open_input, parquet, InputSource, Wrapping};
+
+#[derive(Debug, Clone)]
+pub struct PipelineOptions {
+    pub threads: usize,
+    /// Frames allowed in flight between reader and consumer.
+    pub queue_frames: usize,
+    pub batch_rows: usize,
+    pub skip_invalid: bool,
+    /// Decode every input as this signal instead of sniffing.
+    pub forced_signal: Option<Signal>,
+    /// Build columns only for this signal (other inputs are counted, then ignored).
+    pub only_signal: Option<Signal>,
+    /// False when only counts are needed (`inspect`).
+    pub build_columns: bool,
+    pub progress: bool,
+}
+
+impl PipelineOptions {
+    pub fn new(threads: Option<usize>) -> Self {
+        Self {
+            threads: threads.unwrap_or_else(default_threads).max(1),
+            queue_frames: 64,
+            batch_rows: 65_536,
+            skip_invalid: false,
+            forced_signal: None,
+            only_signal: None,
+            build_columns: true,
+            progress: false,
+        }
+    }
+
+    pub fn from_args(args: &crate::cli::InputArgs) -> Self {
+        Self {
+            queue_frames: args.queue_frames.max(1),
+            batch_rows: args.batch_rows.max(1),
+            skip_invalid: args.skip_invalid,
+            progress: !args.quiet && std::io::stderr().is_terminal(),
+            ..Self::new(args.threads)
+        }
+    }
+
+    pub fn thread_pool(&self) -> Result<rayon::ThreadPool> {
+        rayon::ThreadPoolBuilder::new()
+            .num_threads(self.threads)
+            .build()
+            .map_err(|e| Error::Usage(format!("cannot start {} worker threads: {e}", self.threads)))
+    }
+}
+
+pub fn default_threads() -> usize {
+    std::thread::available_parallelism().map_or(1, |n| n.get())
+}
+
+/// What the ordered consumer receives, in input order.
+pub enum Event<T> {
+    /// A decoded frame after the map stage.
+    Frame { input: usize, frame: u64, signal: Option<Signal>, decoded: DecodedFrame, mapped: T },
+    /// A bad frame skipped under `--skip-invalid` (already reported on stderr).
+    Skipped { input: usize, location: FrameLocation, problem: FrameProblem },
+    /// All frames of an input have been delivered.
+    InputEnd { input: usize, bytes: u64, framing: Option<Framing> },
+}
+
+/// Measurements of one run.
+#[derive(Debug, Clone, Default)]
+pub struct PipelineReport {
+    pub frames: u64,
+    pub skipped_frames: u64,
+    pub peak_in_flight: usize,
+    pub in_flight_bound: usize,
+    pub read_time: Duration,
+    pub wall_time: Duration,
+    pub consumer_time: Duration,
+}
+
+enum Work {
+    Frame { data: Vec<u8> },
+    RowGroup { path: PathBuf, table: crate::columns::Table, row_group: usize },
+    /// A problem found by the reader itself (framing, open).
+    Bad(FrameProblem),
+    End { bytes: u64, framing: Option<Framing> },
+}
+
+struct Unit {
+    seq: u64,
+    input: usize,
+    frame: u64,
+    offset: u64,
+    work: Work,
+}
+
+enum Outcome<T> {
+    Frame { signal: Option<Signal>, decoded: DecodedFrame, mapped: T },
+    Bad(FrameProblem),
+    End { bytes: u64, framing: Option<Framing> },
+    Failed(Error),
+}
+
+/// Runs the pipeline over `sources`. `map` runs on worker threads per decoded
+/// frame; `consume` runs on the calling thread, in input order.
+pub fn run<T, M, C>(sources: &[InputSource], opts: &PipelineOptions, map: M, mut consume: C) -> Result<PipelineReport>
+where
+    T: Send,
+    M: Fn(&DecodedFrame) -> Result<T> + Sync,
+    C: FnMut(Event<T>) -> Result<()>,
+{
+    let started = Instant::now();
+    let pool = opts.thread_pool()?;
+    let bound = opts.queue_frames + opts.threads;
+    // Permits: the reader sends one per unit, the consumer takes it back on delivery.
+    let (permit_tx, permit_rx) = bounded::<()>(bound);
+    let (out_tx, out_rx) = unbounded::<(u64, usize, u64, u64, Outcome<T>)>();
+    let stop = AtomicBool::new(false);
+    let in_flight = AtomicUsize::new(0);
+    let peak = AtomicUsize::new(0);
+    let mut report = PipelineReport { in_flight_bound: bound, ..PipelineReport::default() };
+    let progress = crate::progress::bytes_bar(opts.progress, sources);
+
+    let result = std::thread::scope(|scope| {
+        let reader = scope.spawn(|| {
+            let t0 = Instant::now();
+            pool.in_place_scope(|tasks| {
+                read_all(sources, &stop, &permit_tx, &progress, |unit| {
+                    let now = in_flight.fetch_add(1, Ordering::SeqCst) + 1;
+                    peak.fetch_max(now, Ordering::SeqCst);
+                    let out_tx = out_tx.clone();
+                    let map = &map;
+                    tasks.spawn(move |_| {
+                        let outcome = process(unit.work, opts, map);
+                        let _ = out_tx.send((unit.seq, unit.input, unit.frame, unit.offset, outcome));
+                    });
+                })
+            });
+            drop(out_tx);
+            t0.elapsed()
+        });
+        let consumed = deliver_in_order(sources, opts, &out_rx, &permit_rx, &in_flight, &mut report, &mut consume);
+        if consumed.is_err() {
+            stop.store(true, Ordering::SeqCst);
+            // Unblock the reader: it may be waiting for a permit.
+            drop(permit_rx);
+            drop(out_rx);
+        }
+        report.read_time = reader.join().unwrap_or_default();
+        consumed
+    });
+    progress.finish_and_clear();
+    report.peak_in_flight = peak.load(Ordering::SeqCst);
+    report.wall_time = started.elapsed();
+    result.map(|()| report)
+}
+
+/// Reorders outcomes by sequence number and hands them to the consumer.
+fn deliver_in_order<T, C>(
+    sources: &[InputSource],
+    opts: &PipelineOptions,
+    out_rx: &Receiver<(u64, usize, u64, u64, Outcome<T>)>,
+    permit_rx: &Receiver<()>,
+    in_flight: &AtomicUsize,
+    report: &mut PipelineReport,
+    consume: &mut C,
+) -> Result<()>
+where
+    C: FnMut(Event<T>) -> Result<()>,
+{
+    let mut pending: BTreeMap<u64, (usize, u64, u64, Outcome<T>)> = BTreeMap::new();
+    let mut next = 0u64;
+    let mut stream_signal: Vec<Option<Signal>> = vec![None; sources.len()];
+    for (seq, input, frame, offset, outcome) in out_rx.iter() {
+        pending.insert(seq, (input, frame, offset, outcome));
+        while let Some((input, frame, offset, outcome)) = pending.remove(&next) {
+            next += 1;
+            let _ = permit_rx.try_recv();
+            in_flight.fetch_sub(1, Ordering::SeqCst);
+            let location = FrameLocation { path: sources[input].display(), frame, offset };
+            let t0 = Instant::now();
+            let event = match outcome {
+                Outcome::Failed(e) => return Err(e),
+                Outcome::End { bytes, framing } => Event::InputEnd { input, bytes, framing },
+                Outcome::Bad(problem) => bad_frame(opts, report, input, location, problem)?,
+                Outcome::Frame { signal, decoded, mapped } => match (stream_signal[input], signal) {
+                    (Some(expected), Some(found)) if expected != found => {
+                        let problem = FrameProblem::MixedSignals { expected, found };
+                        bad_frame(opts, report, input, location, problem)?
+                    }
+                    _ => {
+                        stream_signal[input] = stream_signal[input].or(signal);
+                        report.frames += 1;
+                        Event::Frame { input, frame, signal, decoded, mapped }
+                    }
+                },
+            };
+            consume(event)?;
+            report.consumer_time += t0.elapsed();
+        }
+    }
+    Ok(())
+}
+
+fn bad_frame<T>(
+    opts: &PipelineOptions,
+    report: &mut PipelineReport,
+    input: usize,
+    location: FrameLocation,
+    problem: FrameProblem,
+) -> Result<Event<T>> {
+    if !opts.skip_invalid {
+        return Err(Error::Frame { location, problem });
+    }
+    eprintln!("warning: skipped {location}: {problem}");
+    report.skipped_frames += 1;
+    Ok(Event::Skipped { input, location, problem })
+}
+
+/// Decode + map, on a worker thread.
+fn process<T, M>(work: Work, opts: &PipelineOptions, map: &M) -> Outcome<T>
+where
+    M: Fn(&DecodedFrame) -> Result<T>,
+{
+    let decoded = match work {
+        Work::End { bytes, framing } => return Outcome::End { bytes, framing },
+        Work::Bad(p) => return Outcome::Bad(p),
+        Work::Frame { data } => match decode_frame(data, opts) {
+            Ok(d) => d,
+            Err(p) => return Outcome::Bad(p),
+        },
+        Work::RowGroup { path, table, row_group } => match parquet::read_row_group(&path, table, row_group, opts.batch_rows) {
+            Ok(tables) => crate::decode::to_columns::from_tables(tables),
+            Err(p) => return Outcome::Bad(p),
+        },
+    };
+    match map(&decoded) {
+        Ok(mapped) => Outcome::Frame { signal: decoded.signal, decoded, mapped },
+        Err(e) => Outcome::Failed(e),
+    }
+}
+
+fn decode_frame(data: Vec<u8>, opts: &PipelineOptions) -> std::result::Result<DecodedFrame, FrameProblem> {
+    let data = unwrap_frame(data)?;
+    let Some(request) = decode_message(&data, opts.forced_signal)? else {
+        return Ok(DecodedFrame::default());
+    };
+    let build = opts.build_columns && opts.only_signal.is_none_or(|s| s == request.signal());
+    Ok(to_columns::to_columns(&request, opts.batch_rows, build))
+}
+
+/// The reader stage: walks inputs in order and emits units, each after taking a permit.
+fn read_all(
+    sources: &[InputSource],
+    stop: &AtomicBool,
+    permits: &Sender<()>,
+    progress: &indicatif::ProgressBar,
+    mut emit: impl FnMut(Unit),
+) {
+    let mut seq = 0u64;
+    let mut send = |input: usize, frame: u64, offset: u64, work: Work| -> bool {
+        if stop.load(Ordering::SeqCst) || permits.send(()).is_err() {
+            return false;
+        }
+        emit(Unit { seq, input, frame, offset, work });
+        seq += 1;
+        true
+    };
+    for (input, source) in sources.iter().enumerate() {
+        let opened = match open_input(source) {
+            Ok(o) => o,
+            Err(e) => {
+                let problem = match e {
+                    Error::Io { source, .. } => FrameProblem::Read(source.to_string()),
+                    other => FrameProblem::Read(other.to_string()),
+                };
+                if !send(input, 0, 0, Work::Bad(problem)) {
+                    return;
+                }
+                continue;
+            }
+        };
+        let bytes_before = progress.position();
+        let (framing, ok) = if opened.wrapping == Wrapping::Parquet {
+            (None, read_parquet(source, input, &mut send))
+        } else {
+            match FrameReader::new(opened.reader) {
+                Err(bad) => (None, send(input, bad.index, bad.offset, Work::Bad(bad.problem))),
+                Ok(frames) => {
+                    let framing = frames.framing();
+                    let mut ok = true;
+                    for item in frames {
+                        progress.set_position(bytes_before + opened.raw_bytes.load(Ordering::Relaxed));
+                        let sent = match item {
+                            Ok(f) => send(input, f.index, f.offset, Work::Frame { data: f.data }),
+                            Err(bad) => send(input, bad.index, bad.offset, Work::Bad(bad.problem)),
+                        };
+                        if !sent {
+                            ok = false;
+                            break;
+                        }
+                    }
+                    (Some(framing), ok)
+                }
+            }
+        };
+        if !ok {
+            return;
+        }
+        let bytes = match source {
+            InputSource::File(p) if opened.wrapping == Wrapping::Parquet => std::fs::metadata(p).map_or(0, |m| m.len()),
+            _ => opened.raw_bytes.load(Ordering::Relaxed),
+        };
+        progress.set_position(bytes_before + bytes);
+        if !send(input, u64::MAX, bytes, Work::End { bytes, framing }) {
+            return;
+        }
+    }
+}
+
+fn read_parquet(source: &InputSource, input: usize, send: &mut impl FnMut(usize, u64, u64, Work) -> bool) -> bool {
+    let InputSource::File(path) = source else {
+        return send(input, 0, 0, Work::Bad(FrameProblem::InvalidParquet("Parquet input must be a file, not stdin".into())));
+    };
+    match parquet::describe(path) {
+        Err(p) => send(input, 0, 0, Work::Bad(p)),
+        Ok((table, row_groups)) => (0..row_groups).all(|rg| {
+            send(input, rg as u64, 0, Work::RowGroup { path: path.clone(), table, row_group: rg })
+        }),
+    }
+}
