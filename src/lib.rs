@@ -4,6 +4,7 @@
 pub mod aggregate;
 pub mod cli;
 pub mod columns;
+pub mod convert;
 pub mod decode;
 pub mod error;
 pub mod export;
@@ -12,6 +13,7 @@ pub mod input;
 pub mod inspect;
 pub mod pipeline;
 pub mod progress;
+pub mod validate;
 
 use std::io::Write;
 
@@ -31,6 +33,16 @@ pub fn run(cli: cli::Cli, out: &mut dyn Write) -> Result<Outcome> {
         cli::Command::Inspect(args) => {
             let report = inspect::inspect(&args)?;
             inspect::write_report(&report, args.format, out).map_err(stdout_err)?;
+        }
+        cli::Command::Validate(args) => {
+            let report = validate::validate(&args)?;
+            validate::write_report(&report, args.format, out).map_err(stdout_err)?;
+            if !report.is_clean() {
+                return Ok(Outcome::Findings);
+            }
+        }
+        cli::Command::Convert(args) => {
+            convert::convert(&args)?;
         }
         _ => return Err(Error::Usage("command not available yet".into())),
     }
