@@ -41,10 +41,39 @@ pub fn run(cli: cli::Cli, out: &mut dyn Write) -> Result<Outcome> {
                 return Ok(Outcome::Findings);
             }
         }
+        cli::Command::Aggregate(args) => {
+            let result = aggregate::aggregate(&args)?;
+            if args.input.verbose {
+                report_aggregate(&result);
+            }
+            match &args.output {
+                Some(path) => {
+                    let opts = export::parquet::ParquetOptions::default();
+                    let batches = std::slice::from_ref(&result.batch);
+                    export::parquet::write_batches(path, result.batch.schema(), batches, &opts, args.force)?;
+                }
+                None => export::print::write_batch(&result.batch, args.format, out).map_err(stdout_err)?,
+            }
+        }
         cli::Command::Convert(args) => {
             convert::convert(&args)?;
         }
         _ => return Err(Error::Usage("command not available yet".into())),
     }
     Ok(Outcome::Ok)
+}
+
+/// `--verbose` for aggregate: the backend that ran and the pipeline's measurements.
+fn report_aggregate(result: &aggregate::AggregateOutput) {
+    match result.backend {
+        aggregate::backend::Backend::Cpu => eprintln!("backend: cpu ({} threads)", result.report.threads),
+        aggregate::backend::Backend::Gpu(ctx) => {
+            eprintln!("backend: gpu, adapter {} ({})", ctx.adapter_name(), ctx.backend_name());
+            for line in ctx.describe().lines() {
+                eprintln!("  {line}");
+            }
+            eprintln!("  duration quantile sketches and exponential-histogram merges: cpu");
+        }
+    }
+    pipeline::report_verbose(&result.report);
 }

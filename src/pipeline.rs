@@ -83,6 +83,7 @@ pub enum Event<T> {
 /// Measurements of one run.
 #[derive(Debug, Clone, Default)]
 pub struct PipelineReport {
+    pub threads: usize,
     pub frames: u64,
     pub skipped_frames: u64,
     pub peak_in_flight: usize,
@@ -117,14 +118,29 @@ enum Outcome<T> {
 
 /// Runs the pipeline over `sources`. `map` runs on worker threads per decoded
 /// frame; `consume` runs on the calling thread, in input order.
-pub fn run<T, M, C>(sources: &[InputSource], opts: &PipelineOptions, map: M, mut consume: C) -> Result<PipelineReport>
+pub fn run<T, M, C>(sources: &[InputSource], opts: &PipelineOptions, map: M, consume: C) -> Result<PipelineReport>
+where
+    T: Send,
+    M: Fn(&DecodedFrame) -> Result<T> + Sync,
+    C: FnMut(Event<T>) -> Result<()>,
+{
+    run_in(&opts.thread_pool()?, sources, opts, map, consume)
+}
+
+/// `run` on a caller's thread pool (so later stages can share it).
+pub fn run_in<T, M, C>(
+    pool: &rayon::ThreadPool,
+    sources: &[InputSource],
+    opts: &PipelineOptions,
+    map: M,
+    mut consume: C,
+) -> Result<PipelineReport>
 where
     T: Send,
     M: Fn(&DecodedFrame) -> Result<T> + Sync,
     C: FnMut(Event<T>) -> Result<()>,
 {
     let started = Instant::now();
-    let pool = opts.thread_pool()?;
     let bound = opts.queue_frames + opts.threads;
     // Permits: the reader sends one per unit, the consumer takes it back on delivery.
     let (permit_tx, permit_rx) = bounded::<()>(bound);
@@ -132,7 +148,7 @@ where
     let stop = AtomicBool::new(false);
     let in_flight = AtomicUsize::new(0);
     let peak = AtomicUsize::new(0);
-    let mut report = PipelineReport { in_flight_bound: bound, ..PipelineReport::default() };
+    let mut report = PipelineReport { threads: opts.threads, in_flight_bound: bound, ..PipelineReport::default() };
     let progress = crate::progress::bytes_bar(opts.progress, sources);
 
     let result = std::thread::scope(|scope| {
@@ -342,4 +358,18 @@ fn read_parquet(source: &InputSource, input: usize, send: &mut impl FnMut(usize,
             send(input, rg as u64, 0, Work::RowGroup { path: path.clone(), table, row_group: rg })
         }),
     }
+}
+
+/// Prints per-stage times and the peak number of frames in flight (`--verbose`).
+pub fn report_verbose(r: &PipelineReport) {
+    eprintln!(
+        "pipeline: {} frames ({} skipped), read {:.3}s, consumer {:.3}s, wall {:.3}s, peak in flight {} of {}",
+        r.frames,
+        r.skipped_frames,
+        r.read_time.as_secs_f64(),
+        r.consumer_time.as_secs_f64(),
+        r.wall_time.as_secs_f64(),
+        r.peak_in_flight,
+        r.in_flight_bound
+    );
 }

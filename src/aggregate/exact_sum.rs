@@ -41,6 +41,9 @@ const SCALE_DOWN: f64 = f64::from_bits((1023u64 - 1000) << 52);
 const HI_SHIFT: u32 = 1000;
 
 /// Order-independent exactly rounded sum of `f64` values.
+///
+/// `PartialEq` is structural: two accumulators of the same values added in different orders
+/// may hold different (equivalent) partials; compare [`ExactSum::value`] instead.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct ExactSum {
     /// Non-overlapping partials in increasing magnitude, each `|p| < 2^1000`. Their exact sum is
@@ -475,7 +478,7 @@ mod tests {
             (-1e6f64..1e6),
             (-1.0f64..1.0).prop_map(|x| x * 1e-300),
             (-1.0f64..1.0).prop_map(|x| x * f64::MAX),
-            (0u64..8).prop_map(|k| f64::from_bits(k)),
+            (0u64..8).prop_map(f64::from_bits),
             Just(f64::MAX),
             Just(-f64::MAX),
         ]

@@ -94,7 +94,7 @@ impl ExpBuckets {
         let s_last = s_first + self.counts.len() as i64 - 1;
         if o_first < s_first {
             let grow = (s_first - o_first) as usize;
-            self.counts.splice(0..0, std::iter::repeat(0).take(grow));
+            self.counts.splice(0..0, std::iter::repeat_n(0, grow));
             self.offset = to_i32(o_first);
         }
         if o_last > s_last {
@@ -199,7 +199,7 @@ impl ExpHistogram {
             let pos = union(ranges(self, &self.positive), ranges(other, &other.positive));
             let neg = union(ranges(self, &self.negative), ranges(other, &other.negative));
             let fits = |r: Option<(i64, i64)>, k: u32| {
-                r.map_or(true, |(lo, hi)| (hi >> k) - (lo >> k) + 1 <= max_buckets)
+                r.is_none_or(|(lo, hi)| (hi >> k) - (lo >> k) < max_buckets)
             };
             (0..=MAX_SHIFT)
                 .find(|&k| fits(pos, k) && fits(neg, k))

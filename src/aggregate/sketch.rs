@@ -123,7 +123,7 @@ impl DurationSketch {
                 self.values.insert(pos, v);
                 return;
             }
-            self.to_buckets();
+            self.switch_to_buckets();
         }
         self.ensure_range(index, index);
         let slot = &mut self.counts[(index - self.offset) as usize];
@@ -150,7 +150,7 @@ impl DurationSketch {
             return;
         }
         if self.counts.is_empty() {
-            self.to_buckets();
+            self.switch_to_buckets();
         }
         if other.counts.is_empty() {
             for &v in &other.values {
@@ -229,7 +229,7 @@ impl DurationSketch {
     }
 
     /// Switches from exact mode to bucket mode, re-bucketing the stored values.
-    fn to_buckets(&mut self) {
+    fn switch_to_buckets(&mut self) {
         let values = std::mem::take(&mut self.values);
         if let (Some(&first), Some(&last)) = (values.first(), values.last()) {
             self.ensure_range(bucket_index(first), bucket_index(last));
@@ -250,7 +250,7 @@ impl DurationSketch {
         let cur_hi = self.offset + (self.counts.len() as u32 - 1);
         if lo < self.offset {
             let grow = (self.offset - lo) as usize;
-            self.counts.splice(0..0, std::iter::repeat(0).take(grow));
+            self.counts.splice(0..0, std::iter::repeat_n(0, grow));
             self.offset = lo;
         }
         if hi > cur_hi {
@@ -400,7 +400,7 @@ mod tests {
                 let q = k as f64 / 1000.0;
                 let n = values.len() as u64;
                 // Integer reference rank for q = k/1000.
-                let rank = ((k as u64 * n + 999) / 1000).max(1);
+                let rank = (k as u64 * n).div_ceil(1000).max(1);
                 prop_assert_eq!(rank, nearest_rank(q, n));
                 let expected = exact_quantile(&values, q);
                 let got = s.quantile(q).unwrap();

@@ -34,7 +34,9 @@ pub enum JsonError {
     /// Valid JSON, but a field has the wrong type or an unparsable value.
     #[error("{path}: {message}")]
     Field { path: String, message: String },
-    #[error("unknown signal: expected a top-level resourceSpans, resourceMetrics or resourceLogs key")]
+    #[error(
+        "unknown signal: expected a top-level resourceSpans, resourceMetrics or resourceLogs key"
+    )]
     UnknownSignal,
 }
 
@@ -69,6 +71,7 @@ pub fn parse(bytes: &[u8]) -> std::result::Result<Value, JsonError> {
     serde_json::from_slice(bytes).map_err(|e| JsonError::Syntax(e.to_string()))
 }
 
+/// Converts an OTLP/JSON traces request; without a `resourceSpans` key it is empty.
 pub fn traces_from_value(v: &Value) -> std::result::Result<ExportTraceServiceRequest, JsonError> {
     let root = Obj::new(v, &ROOT)?;
     Ok(ExportTraceServiceRequest {
@@ -76,6 +79,7 @@ pub fn traces_from_value(v: &Value) -> std::result::Result<ExportTraceServiceReq
     })
 }
 
+/// Converts an OTLP/JSON metrics request; without a `resourceMetrics` key it is empty.
 pub fn metrics_from_value(
     v: &Value,
 ) -> std::result::Result<ExportMetricsServiceRequest, JsonError> {
@@ -85,6 +89,7 @@ pub fn metrics_from_value(
     })
 }
 
+/// Converts an OTLP/JSON logs request; without a `resourceLogs` key it is empty.
 pub fn logs_from_value(v: &Value) -> std::result::Result<ExportLogsServiceRequest, JsonError> {
     let root = Obj::new(v, &ROOT)?;
     Ok(ExportLogsServiceRequest {
@@ -424,7 +429,7 @@ fn to_bytes(v: &Value, p: &Path<'_>) -> Result<Vec<u8>> {
 fn decode_hex(s: &str) -> Option<Vec<u8>> {
     let digit = |c: u8| char::from(c).to_digit(16);
     let bytes = s.as_bytes();
-    if bytes.len() % 2 != 0 {
+    if !bytes.len().is_multiple_of(2) {
         return None;
     }
     bytes
@@ -628,3 +633,7 @@ fn log_record(o: Obj<'_, '_>) -> Result<LogRecord> {
         event_name: o.str("eventName")?,
     })
 }
+
+#[cfg(test)]
+#[path = "json_tests.rs"]
+mod tests;

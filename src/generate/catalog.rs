@@ -239,6 +239,17 @@ pub fn any_str(s: impl Into<String>) -> AnyValue {
     }
 }
 
+/// A tenant index in [0, cardinality): half the draws uniform (so every
+/// value shows up), half skewed towards the low numbers (a few big tenants).
+pub fn pick_tenant(rng: &mut impl super::rng::RngCore, cardinality: u64) -> u64 {
+    if rng.chance(0.5) {
+        rng.below(cardinality)
+    } else {
+        let u = rng.next_f64();
+        ((cardinality as f64 * u * u) as u64).min(cardinality - 1)
+    }
+}
+
 /// Value `k` of the `tenant` attribute.
 pub fn tenant(k: u64) -> String {
     format!("tenant-{k}")

@@ -115,8 +115,7 @@ impl LogGenerator {
         } else {
             SeverityNumber::Error
         };
-        let tenant =
-            catalog::tenant((self.cardinality as f64 * rng.next_f64() * rng.next_f64()) as u64);
+        let tenant = catalog::tenant(catalog::pick_tenant(rng, self.cardinality));
         let mut attributes = vec![
             kv_str("tenant", tenant),
             kv_int("thread.id", rng.range_inclusive(1, 64) as i64),

@@ -226,8 +226,12 @@ impl MetricGenerator {
             .map(|i| {
                 let service = (i % nsvc) as usize;
                 let slot = i / nsvc;
-                let metric = ASSIGNMENT[(slot % ASSIGNMENT.len() as u64) as usize];
-                let combo = slot / ASSIGNMENT.len() as u64;
+                let pos = (slot % ASSIGNMENT.len() as u64) as usize;
+                let metric = ASSIGNMENT[pos];
+                // distinct attribute combinations for every series of a metric
+                let reps = ASSIGNMENT.iter().filter(|m| **m == metric).count() as u64;
+                let occurrence = ASSIGNMENT[..pos].iter().filter(|m| **m == metric).count() as u64;
+                let combo = slot / ASSIGNMENT.len() as u64 * reps + occurrence;
                 let mut rng = SplitMix64::new(derive_seed(seed, 0x6d65_7400_0000 + i));
                 let start = BASE_TIME_NS - rng.below(3_600_000) * 1_000_000;
                 let state = initial_state(METRICS[metric].kind, &mut rng);
@@ -780,15 +784,18 @@ mod tests {
     use super::*;
     use std::collections::{HashMap, HashSet};
 
+    /// Every metric of every frame, its name prefixed with the service's.
     fn collect(seed: u64, series: u64, points: u64, batch: u64) -> Vec<Metric> {
         let mut g = MetricGenerator::new(seed, series, points, 5, 10);
         let mut out = Vec::new();
         while let Some((req, n)) = g.next_batch(batch) {
             let mut c = 0u64;
             for rm in req.resource_metrics {
+                let svc = format!("{:?}", rm.resource.unwrap().attributes[0]);
                 for sm in rm.scope_metrics {
-                    for m in sm.metrics {
+                    for mut m in sm.metrics {
                         c += point_count(&m);
+                        m.name = format!("{svc}/{}", m.name);
                         out.push(m);
                     }
                 }
@@ -857,6 +864,54 @@ mod tests {
             }
         }
         assert!(resets > 0);
+    }
+
+    #[test]
+    fn every_series_has_its_own_attribute_set() {
+        for (series, card) in [(500u64, 3u32), (40, 1), (7, 50)] {
+            let mut g = MetricGenerator::new(1, series, 1, 5, card);
+            let (req, n) = g.next_batch(u64::MAX).unwrap();
+            assert_eq!(n, series);
+            let mut keys = HashSet::new();
+            for rm in &req.resource_metrics {
+                for sm in &rm.scope_metrics {
+                    for m in &sm.metrics {
+                        let attrs: Vec<String> = match m.data.as_ref().unwrap() {
+                            metric::Data::Gauge(g) => g
+                                .data_points
+                                .iter()
+                                .map(|p| format!("{:?}", p.attributes))
+                                .collect(),
+                            metric::Data::Sum(s) => s
+                                .data_points
+                                .iter()
+                                .map(|p| format!("{:?}", p.attributes))
+                                .collect(),
+                            metric::Data::Histogram(h) => h
+                                .data_points
+                                .iter()
+                                .map(|p| format!("{:?}", p.attributes))
+                                .collect(),
+                            metric::Data::ExponentialHistogram(h) => h
+                                .data_points
+                                .iter()
+                                .map(|p| format!("{:?}", p.attributes))
+                                .collect(),
+                            metric::Data::Summary(s) => s
+                                .data_points
+                                .iter()
+                                .map(|p| format!("{:?}", p.attributes))
+                                .collect(),
+                        };
+                        for a in attrs {
+                            let svc = format!("{:?}", rm.resource.as_ref().unwrap().attributes[0]);
+                            assert!(keys.insert((svc, m.name.clone(), a)), "duplicate series");
+                        }
+                    }
+                }
+            }
+            assert_eq!(keys.len() as u64, series);
+        }
     }
 
     #[test]

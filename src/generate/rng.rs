@@ -183,8 +183,8 @@ impl RngCore for Rng {
     }
 }
 
-const LN2_HI: f64 = 6.931_471_803_691_238_164_90e-01; // upper bits of ln 2
-const LN2_LO: f64 = 1.908_214_929_270_587_700_02e-10; // ln 2 - LN2_HI
+const LN2_HI: f64 = f64::from_bits(0x3fe6_2e42_fee0_0000); // upper bits of ln 2
+const LN2_LO: f64 = f64::from_bits(0x3dea_39ef_3579_3c76); // ln 2 - LN2_HI
 const LN2: f64 = std::f64::consts::LN_2;
 const SQRT_HALF: f64 = std::f64::consts::FRAC_1_SQRT_2;
 
@@ -318,9 +318,19 @@ mod tests {
     }
 
     #[test]
+    fn ln2_split_is_exact() {
+        assert_eq!(LN2_HI + LN2_LO, LN2);
+        assert_eq!(
+            LN2_HI.to_bits() & 0x1f_ffff,
+            0,
+            "hi part has trailing zero bits"
+        );
+    }
+
+    #[test]
     fn ln_and_exp_match_libm_closely() {
         let xs = [
-            1e-300, 1e-10, 0.001, 0.1, 0.5, 0.7071, 1.0, 1.5, 2.0, 3.0, 10.0, 123.456, 1e10, 1e300,
+            1e-300, 1e-10, 0.001, 0.1, 0.5, 0.7, 1.0, 1.5, 2.0, 3.0, 10.0, 123.456, 1e10, 1e300,
         ];
         for x in xs {
             let got = ln(x);

@@ -193,9 +193,7 @@ impl TraceGenerator {
         self.clock += self.rng.exponential(25.0 * NS_PER_MS).round() as u64 + 1;
         let trace_start = BASE_TIME_NS + self.clock;
         let trace_id = self.rng.trace_id();
-        let tenant = catalog::tenant(
-            (self.cardinality as f64 * self.rng.next_f64() * self.rng.next_f64()) as u64,
-        );
+        let tenant = catalog::tenant(catalog::pick_tenant(&mut self.rng, self.cardinality));
         let trace_state = if self.rng.chance(0.1) {
             "ot=th:0".to_string()
         } else {
@@ -210,7 +208,7 @@ impl TraceGenerator {
                 .parent
                 .map(|p| nodes[p].service != node.service)
                 .unwrap_or(false);
-            let (name, kind, scope, mut attributes) = self.describe(node, &tenant);
+            let (name, kind, scope, attributes) = self.describe(node, &tenant);
             let mut events = Vec::new();
             let mut links = Vec::new();
             let mut status = None;
@@ -270,12 +268,8 @@ impl TraceGenerator {
                     }
                 }
             }
-            let dropped_attributes_count = if self.rng.chance(0.001) {
-                attributes.truncate(attributes.len().saturating_sub(1));
-                1
-            } else {
-                0
-            };
+            // now and then an SDK attribute limit dropped one
+            let dropped_attributes_count = u32::from(self.rng.chance(0.001));
             let span = Span {
                 trace_id: trace_id.clone(),
                 span_id: span_ids[i].clone(),
@@ -672,7 +666,7 @@ mod tests {
         let mut errors = 0;
         let mut kinds = HashSet::new();
         let mut max_depth = 0;
-        for (_, trace) in &by_trace {
+        for trace in by_trace.values() {
             assert!(trace.len() <= 30);
             let by_id: HashMap<&[u8], &Span> =
                 trace.iter().map(|s| (s.span_id.as_slice(), *s)).collect();

@@ -84,7 +84,11 @@ pub(super) fn finish_f64(s: &mut F64Stats, rows: usize) {
 /// # Panics
 /// If `times` and `values` differ in length or `offsets` is invalid.
 pub fn last_by_time_cpu(offsets: &[usize], times: &[u64], values: &[f64]) -> Vec<Option<f64>> {
-    assert_eq!(times.len(), values.len(), "times and values differ in length");
+    assert_eq!(
+        times.len(),
+        values.len(),
+        "times and values differ in length"
+    );
     let groups = check_offsets(offsets, values.len());
     (0..groups)
         .map(|g| {

@@ -92,7 +92,10 @@ pub(super) fn plan_levels(
     tile_merge: usize,
 ) -> ChunkPlan {
     assert!(tile_rows > 0 && tile_merge > 1);
-    assert!(rows.end - rows.start < FINAL_BIT as usize, "chunk too large");
+    assert!(
+        rows.end - rows.start < FINAL_BIT as usize,
+        "chunk too large"
+    );
     let mut pieces = Vec::new();
     let mut level0 = Vec::new();
     // (piece, first partial index in the level's spill output, partial count)
@@ -131,7 +134,10 @@ pub(super) fn plan_levels(
             g += 1;
         }
     }
-    assert!(pieces.len() < FINAL_BIT as usize, "too many groups in a chunk");
+    assert!(
+        pieces.len() < FINAL_BIT as usize,
+        "too many groups in a chunk"
+    );
     let mut levels = vec![level0];
     let mut spills = vec![spill];
     while !pending.is_empty() {
@@ -196,11 +202,17 @@ mod tests {
                     *slot = Some(s);
                 }
             }
-            input = out.into_iter().map(|v| v.expect("spill slot unwritten")).collect();
+            input = out
+                .into_iter()
+                .map(|v| v.expect("spill slot unwritten"))
+                .collect();
         }
         assert!(input.is_empty());
         for &g in &plan.pieces {
-            let (s, e) = (offsets[g].max(plan.rows.start), offsets[g + 1].min(plan.rows.end));
+            let (s, e) = (
+                offsets[g].max(plan.rows.start),
+                offsets[g + 1].min(plan.rows.end),
+            );
             assert!(s < e, "piece without rows");
         }
         plan.pieces

@@ -1,0 +1,211 @@
+//! The reduction backends. Both see the same layout: rows grouped into
+//! contiguous segments by a stable counting sort on the CPU; the CPU reduces
+//! segments on rayon (one group = one partition, exact float sums), the GPU
+//! in wgpu compute shaders. Both return the same partial structs.
+
+use rayon::prelude::*;
+
+use super::exact_sum::ExactSum;
+use super::gpu::{GpuContext, GpuError};
+use crate::error::{Error, Result};
+
+/// Which engine reduces segments.
+#[derive(Debug, Clone, Copy)]
+pub enum Backend {
+    Cpu,
+    Gpu(&'static GpuContext),
+}
+
+impl Backend {
+    pub fn name(&self) -> &'static str {
+        match self {
+            Backend::Cpu => "cpu",
+            Backend::Gpu(_) => "gpu",
+        }
+    }
+}
+
+/// Rows grouped by group id: group `g` owns sorted rows `offsets[g]..offsets[g+1]`,
+/// and `order[i]` is the input row at sorted position `i` (stable: input order within a group).
+#[derive(Debug, Clone, Default)]
+pub struct Segments {
+    pub offsets: Vec<usize>,
+    pub order: Vec<u32>,
+}
+
+impl Segments {
+    /// Stable counting sort of `groups` (dense ids below `n_groups`).
+    pub fn by_group(groups: &[u32], n_groups: usize) -> Segments {
+        let mut offsets = vec![0usize; n_groups + 1];
+        for &g in groups {
+            offsets[g as usize + 1] += 1;
+        }
+        for i in 0..n_groups {
+            offsets[i + 1] += offsets[i];
+        }
+        let mut cursor = offsets.clone();
+        let mut order = vec![0u32; groups.len()];
+        for (row, &g) in groups.iter().enumerate() {
+            order[cursor[g as usize]] = row as u32;
+            cursor[g as usize] += 1;
+        }
+        Segments { offsets, order }
+    }
+
+    pub fn groups(&self) -> usize {
+        self.offsets.len().saturating_sub(1)
+    }
+
+    pub fn range(&self, g: usize) -> std::ops::Range<usize> {
+        self.offsets[g]..self.offsets[g + 1]
+    }
+
+    /// `values` laid out in segment order.
+    pub fn gather<T: Copy + Send + Sync>(&self, values: &[T]) -> Vec<T> {
+        self.order.par_iter().map(|&r| values[r as usize]).collect()
+    }
+}
+
+/// Count, wrapping sum, min and max of u64 values in a group.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct U64Partial {
+    pub count: u64,
+    pub sum: u64,
+    pub min: u64,
+    pub max: u64,
+}
+
+impl Default for U64Partial {
+    fn default() -> Self {
+        Self { count: 0, sum: 0, min: u64::MAX, max: 0 }
+    }
+}
+
+impl U64Partial {
+    pub fn merge(&mut self, o: &U64Partial) {
+        self.count += o.count;
+        self.sum = self.sum.wrapping_add(o.sum);
+        self.min = self.min.min(o.min);
+        self.max = self.max.max(o.max);
+    }
+}
+
+/// Count, sum, min and max of f64 values in a group (min/max skip NaN).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct F64Partial {
+    pub count: u64,
+    pub sum: ExactSum,
+    pub min: Option<f64>,
+    pub max: Option<f64>,
+}
+
+impl F64Partial {
+    pub fn add(&mut self, v: f64) {
+        self.count += 1;
+        self.sum.add(v);
+        if !v.is_nan() {
+            self.min = Some(self.min.map_or(v, |m| m.min(v)));
+            self.max = Some(self.max.map_or(v, |m| m.max(v)));
+        }
+    }
+
+    pub fn merge(&mut self, o: &F64Partial) {
+        self.count += o.count;
+        self.sum.merge(&o.sum);
+        for v in [o.min, o.max].into_iter().flatten() {
+            self.min = Some(self.min.map_or(v, |m| m.min(v)));
+            self.max = Some(self.max.map_or(v, |m| m.max(v)));
+        }
+    }
+}
+
+fn gpu_err(e: GpuError) -> Error {
+    Error::Gpu(e.to_string())
+}
+
+/// Whether this backend reduces f64 itself; without SHADER_F64 the caller's
+/// f64 columns fall back to the CPU (reported in `--verbose`).
+pub fn gpu_has_f64(backend: Backend) -> bool {
+    matches!(backend, Backend::Gpu(ctx) if ctx.capabilities().shader_f64)
+}
+
+impl Backend {
+    /// Per-group stats of `values` (in segment order).
+    pub fn reduce_u64(&self, seg: &Segments, values: &[u64]) -> Result<Vec<U64Partial>> {
+        let counts = |g: usize| (seg.offsets[g + 1] - seg.offsets[g]) as u64;
+        match self {
+            Backend::Cpu => Ok((0..seg.groups())
+                .into_par_iter()
+                .map(|g| {
+                    let mut p = U64Partial { count: counts(g), ..U64Partial::default() };
+                    for &v in &values[seg.range(g)] {
+                        p.sum = p.sum.wrapping_add(v);
+                        p.min = p.min.min(v);
+                        p.max = p.max.max(v);
+                    }
+                    p
+                })
+                .collect()),
+            Backend::Gpu(ctx) => {
+                let stats = ctx.reduce_u64(&seg.offsets, values).map_err(gpu_err)?;
+                Ok(stats
+                    .iter()
+                    .enumerate()
+                    .map(|(g, s)| U64Partial { count: counts(g), sum: s.sum, min: s.min, max: s.max })
+                    .collect())
+            }
+        }
+    }
+
+    /// Per-group stats of f64 `values` (in segment order). The CPU sums exactly;
+    /// the GPU sums in a fixed tree order (within 1e-9 relative of exact).
+    pub fn reduce_f64(&self, seg: &Segments, values: &[f64]) -> Result<Vec<F64Partial>> {
+        match self {
+            Backend::Gpu(ctx) if ctx.capabilities().shader_f64 => {
+                let stats = ctx.reduce_f64(&seg.offsets, values).map_err(gpu_err)?;
+                Ok(stats
+                    .iter()
+                    .enumerate()
+                    .map(|(g, s)| {
+                        let count = (seg.offsets[g + 1] - seg.offsets[g]) as u64;
+                        let mut sum = ExactSum::new();
+                        sum.add(s.sum);
+                        // Empty groups report ±inf bounds and all-NaN groups NaN: both mean "none", as on the CPU.
+                        let bound = |v: f64| (count > 0 && !v.is_nan()).then_some(v);
+                        F64Partial { count, sum, min: bound(s.min), max: bound(s.max) }
+                    })
+                    .collect())
+            }
+            _ => Ok((0..seg.groups())
+                .into_par_iter()
+                .map(|g| {
+                    let mut p = F64Partial::default();
+                    values[seg.range(g)].iter().for_each(|&v| p.add(v));
+                    p
+                })
+                .collect()),
+        }
+    }
+
+    /// Per group, the value at the greatest time (ties: the later row).
+    pub fn last_by_time(&self, seg: &Segments, times: &[u64], values: &[f64]) -> Result<Vec<Option<f64>>> {
+        match self {
+            Backend::Gpu(ctx) if ctx.capabilities().shader_f64 => {
+                ctx.last_by_time(&seg.offsets, times, values).map_err(gpu_err)
+            }
+            _ => Ok((0..seg.groups())
+                .into_par_iter()
+                .map(|g| {
+                    let r = seg.range(g);
+                    let mut best: Option<(u64, f64)> = None;
+                    for (&t, &v) in times[r.clone()].iter().zip(&values[r]) {
+                        if best.is_none_or(|(bt, _)| t >= bt) {
+                            best = Some((t, v));
+                        }
+                    }
+                    best.map(|(_, v)| v)
+                })
+                .collect()),
+        }
+    }
+}

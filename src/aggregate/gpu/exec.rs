@@ -1,0 +1,467 @@
+//! Device setup (once) and per-call execution: buffer pool, uploads, the
+//! dispatch of every level of a chunk plan, and the readback.
+
+use std::sync::{mpsc, Mutex};
+
+use bytemuck::Pod;
+
+use super::plan::{self, ChunkPlan, Item};
+use super::{GpuCapabilities, GpuError};
+
+/// Invocations per workgroup; must match `WG_SIZE` / `@workgroup_size` in the shaders.
+pub(super) const WG_SIZE: u32 = 64;
+/// Rows a pass-1 work item reduces (at most).
+pub(super) const TILE_ROWS: usize = 64;
+/// Partials a merge work item combines (at most).
+pub(super) const TILE_MERGE: usize = 32;
+/// Uploads are split into writes of at most this many bytes.
+const UPLOAD_PIECE_BYTES: usize = 8 << 20;
+/// Every row input is a column of 8-byte values (u64 / f64).
+const ROW_BYTES: usize = 8;
+/// Idle buffers kept for reuse, in bytes (larger ones are freed).
+const POOL_CAP_BYTES: u64 = 256 << 20;
+
+const STORAGE: wgpu::BufferUsages = wgpu::BufferUsages::STORAGE
+    .union(wgpu::BufferUsages::COPY_DST)
+    .union(wgpu::BufferUsages::COPY_SRC);
+const READBACK: wgpu::BufferUsages =
+    wgpu::BufferUsages::MAP_READ.union(wgpu::BufferUsages::COPY_DST);
+
+/// The two pipelines of one kernel family (one shader file).
+pub(super) struct Kernel {
+    rows: wgpu::ComputePipeline,
+    rows_layout: wgpu::BindGroupLayout,
+    merge: wgpu::ComputePipeline,
+    merge_layout: wgpu::BindGroupLayout,
+}
+
+pub(super) struct Kernels {
+    pub u64_native: Option<Kernel>,
+    pub u64_pieces: Kernel,
+    pub f64: Option<Kernel>,
+    pub last_native: Option<Kernel>,
+    pub last_pieces: Kernel,
+}
+
+/// Everything built once per device.
+pub(super) struct Inner {
+    pub adapter_info: wgpu::AdapterInfo,
+    pub caps: GpuCapabilities,
+    pub kernels: Kernels,
+    /// Largest single buffer / binding this device takes, in bytes.
+    pub binding_limit: u64,
+    max_buffer_size: u64,
+    max_workgroups_per_dim: u32,
+    device: wgpu::Device,
+    queue: wgpu::Queue,
+    /// `[+inf, -inf]` as f64, bound for the f64 kernel.
+    infinities: Option<wgpu::Buffer>,
+    pool: Mutex<Vec<wgpu::Buffer>>,
+}
+
+/// One 8-byte-per-row input column and the shader binding it goes to.
+pub(super) struct RowInput<'a> {
+    pub binding: u32,
+    pub bytes: &'a [u8],
+}
+
+fn build_kernel(device: &wgpu::Device, desc: wgpu::ShaderModuleDescriptor<'_>) -> Kernel {
+    let module = device.create_shader_module(desc);
+    let pipeline = |entry: &str| {
+        device.create_compute_pipeline(&wgpu::ComputePipelineDescriptor {
+            label: Some(entry),
+            layout: None,
+            module: &module,
+            entry_point: Some(entry),
+            compilation_options: Default::default(),
+            cache: None,
+        })
+    };
+    let rows = pipeline("reduce_rows");
+    let merge = pipeline("merge_partials");
+    Kernel {
+        rows_layout: rows.get_bind_group_layout(0),
+        rows,
+        merge_layout: merge.get_bind_group_layout(0),
+        merge,
+    }
+}
+
+impl Inner {
+    /// The optional features the kernels can use.
+    pub const OPTIONAL_FEATURES: wgpu::Features =
+        wgpu::Features::SHADER_INT64.union(wgpu::Features::SHADER_F64);
+
+    /// Builds the device with the optional shader features the adapter has,
+    /// restricted to `allowed` (tests pass less to emulate a plainer adapter).
+    pub fn new(allowed: wgpu::Features) -> Result<Inner, GpuError> {
+        let instance =
+            wgpu::Instance::new(wgpu::InstanceDescriptor::new_without_display_handle_from_env());
+        let adapter = pollster::block_on(instance.request_adapter(&wgpu::RequestAdapterOptions {
+            power_preference: wgpu::PowerPreference::HighPerformance,
+            ..Default::default()
+        }))
+        .map_err(|_| GpuError::NoAdapter)?;
+        let adapter_info = adapter.get_info();
+        let downlevel = adapter.get_downlevel_capabilities();
+        if !downlevel
+            .flags
+            .contains(wgpu::DownlevelFlags::COMPUTE_SHADERS)
+        {
+            return Err(GpuError::Unsupported("compute shaders"));
+        }
+        let adapter_features = adapter.features();
+        let features = adapter_features & allowed;
+        let limits = adapter.limits();
+        let wanted = Inner::OPTIONAL_FEATURES;
+        let (device, queue) = pollster::block_on(adapter.request_device(&wgpu::DeviceDescriptor {
+            label: Some("otlp-analytics gpu"),
+            required_features: features & wanted,
+            required_limits: limits.clone(),
+            memory_hints: wgpu::MemoryHints::Performance,
+            ..Default::default()
+        }))
+        .map_err(|e| GpuError::Device(e.to_string()))?;
+
+        let caps = GpuCapabilities {
+            shader_int64: features.contains(wgpu::Features::SHADER_INT64),
+            shader_f64: features.contains(wgpu::Features::SHADER_F64),
+            int64_atomics: adapter_features.intersects(
+                wgpu::Features::SHADER_INT64_ATOMIC_MIN_MAX
+                    | wgpu::Features::SHADER_INT64_ATOMIC_ALL_OPS,
+            ),
+            max_buffer_bytes: limits
+                .max_buffer_size
+                .min(limits.max_storage_buffer_binding_size),
+        };
+
+        // Shader compilation problems become errors rather than panics.
+        let scope = device.push_error_scope(wgpu::ErrorFilter::Validation);
+        let kernels = Kernels {
+            u64_native: caps.shader_int64.then(|| {
+                build_kernel(
+                    &device,
+                    wgpu::include_wgsl!("../../../shaders/u64_stats_native.wgsl"),
+                )
+            }),
+            u64_pieces: build_kernel(
+                &device,
+                wgpu::include_wgsl!("../../../shaders/u64_stats_pieces.wgsl"),
+            ),
+            f64: caps.shader_f64.then(|| {
+                build_kernel(
+                    &device,
+                    wgpu::include_wgsl!("../../../shaders/f64_stats.wgsl"),
+                )
+            }),
+            last_native: caps.shader_int64.then(|| {
+                build_kernel(
+                    &device,
+                    wgpu::include_wgsl!("../../../shaders/last_native.wgsl"),
+                )
+            }),
+            last_pieces: build_kernel(
+                &device,
+                wgpu::include_wgsl!("../../../shaders/last_pieces.wgsl"),
+            ),
+        };
+        if let Some(err) = pollster::block_on(scope.pop()) {
+            return Err(GpuError::Device(format!(
+                "shader pipeline creation failed: {err}"
+            )));
+        }
+
+        let infinities = caps.shader_f64.then(|| {
+            let buf = device.create_buffer(&wgpu::BufferDescriptor {
+                label: Some("f64 infinities"),
+                size: 16,
+                usage: wgpu::BufferUsages::STORAGE | wgpu::BufferUsages::COPY_DST,
+                mapped_at_creation: false,
+            });
+            queue.write_buffer(
+                &buf,
+                0,
+                bytemuck::cast_slice(&[f64::INFINITY, f64::NEG_INFINITY]),
+            );
+            buf
+        });
+
+        Ok(Inner {
+            adapter_info,
+            binding_limit: caps.max_buffer_bytes,
+            caps,
+            kernels,
+            max_buffer_size: limits.max_buffer_size,
+            max_workgroups_per_dim: limits.max_compute_workgroups_per_dimension.max(1),
+            device,
+            queue,
+            infinities,
+            pool: Mutex::new(Vec::new()),
+        })
+    }
+
+    pub fn infinities(&self) -> Option<&wgpu::Buffer> {
+        self.infinities.as_ref()
+    }
+
+    /// A buffer of at least `size` bytes with `usage`, reused from the pool
+    /// when possible.
+    fn acquire(&self, usage: wgpu::BufferUsages, size: u64) -> wgpu::Buffer {
+        let size = size.max(16).next_multiple_of(16);
+        {
+            let mut pool = self.pool.lock().unwrap_or_else(|e| e.into_inner());
+            let best = pool
+                .iter()
+                .enumerate()
+                .filter(|(_, b)| b.usage() == usage && b.size() >= size)
+                .min_by_key(|(_, b)| b.size())
+                .map(|(i, _)| i);
+            if let Some(i) = best {
+                return pool.swap_remove(i);
+            }
+        }
+        // Round up so that similar sizes share pooled buffers.
+        let rounded = size
+            .checked_next_power_of_two()
+            .unwrap_or(size)
+            .min(self.max_buffer_size)
+            .max(size);
+        self.device.create_buffer(&wgpu::BufferDescriptor {
+            label: None,
+            size: rounded,
+            usage,
+            mapped_at_creation: false,
+        })
+    }
+
+    fn release(&self, buffers: impl IntoIterator<Item = wgpu::Buffer>) {
+        let mut pool = self.pool.lock().unwrap_or_else(|e| e.into_inner());
+        let mut held: u64 = pool.iter().map(|b| b.size()).sum();
+        for b in buffers {
+            if held + b.size() <= POOL_CAP_BYTES {
+                held += b.size();
+                pool.push(b);
+            }
+        }
+    }
+
+    /// Rows and pass-1 work items one chunk may hold for partials of
+    /// `partial_bytes` bytes.
+    fn chunk_limits(&self, partial_bytes: usize, max_chunk_rows: Option<usize>) -> (usize, usize) {
+        let limit = usize::try_from(self.binding_limit).unwrap_or(usize::MAX);
+        let cap = (plan::FINAL_BIT - 1) as usize;
+        let mut max_rows = (limit / ROW_BYTES).min(cap);
+        if let Some(n) = max_chunk_rows {
+            max_rows = max_rows.min(n.max(1));
+        }
+        let item_bytes = std::mem::size_of::<Item>();
+        let max_items = (limit / partial_bytes.max(item_bytes)).clamp(1, cap);
+        (max_rows.max(1), max_items)
+    }
+
+    /// Runs one kernel family over all groups of `offsets` and hands each
+    /// (group, partial) to `combine` in row order: one partial per group per
+    /// chunk the group has rows in. Empty groups produce nothing.
+    pub fn run_segmented<P: Pod>(
+        &self,
+        kernel: &Kernel,
+        offsets: &[usize],
+        inputs: &[RowInput<'_>],
+        extra: Option<(u32, &wgpu::Buffer)>,
+        max_chunk_rows: Option<usize>,
+        mut combine: impl FnMut(usize, &P),
+    ) -> Result<(), GpuError> {
+        let (max_rows, max_items) = self.chunk_limits(std::mem::size_of::<P>(), max_chunk_rows);
+        for rows in plan::plan_chunks(offsets, max_rows, max_items, TILE_ROWS) {
+            let chunk = plan::plan_levels(offsets, rows, TILE_ROWS, TILE_MERGE);
+            let partials: Vec<P> = self.run_chunk(kernel, &chunk, inputs, extra)?;
+            for (&g, p) in chunk.pieces.iter().zip(&partials) {
+                combine(g, p);
+            }
+        }
+        Ok(())
+    }
+
+    /// Writes `bytes` at the start of `buf` in pieces, so the queue's staging
+    /// allocations stay small and get recycled instead of one huge staging
+    /// buffer per call.
+    fn upload(&self, buf: &wgpu::Buffer, bytes: &[u8]) {
+        let mut offset = 0;
+        for piece in bytes.chunks(UPLOAD_PIECE_BYTES) {
+            self.queue.write_buffer(buf, offset, piece);
+            offset += piece.len() as u64;
+        }
+    }
+
+    /// Waits for `submission` and for the readback's map callback (which
+    /// another thread's poll may already have run).
+    fn wait_mapped(
+        &self,
+        submission: wgpu::SubmissionIndex,
+        rx: &mpsc::Receiver<Result<(), wgpu::BufferAsyncError>>,
+    ) -> Result<(), GpuError> {
+        let mut poll = wgpu::PollType::Wait {
+            submission_index: Some(submission),
+            timeout: None,
+        };
+        for _ in 0..100 {
+            self.device
+                .poll(poll)
+                .map_err(|e| GpuError::Readback(e.to_string()))?;
+            match rx.try_recv() {
+                Ok(mapped) => return mapped.map_err(|e| GpuError::Readback(e.to_string())),
+                Err(mpsc::TryRecvError::Disconnected) => {
+                    return Err(GpuError::Readback("map callback dropped".into()))
+                }
+                Err(mpsc::TryRecvError::Empty) => std::thread::yield_now(),
+            }
+            poll = wgpu::PollType::wait_indefinitely();
+        }
+        Err(GpuError::Readback("buffer map never completed".into()))
+    }
+
+    fn dispatch(&self, pass: &mut wgpu::ComputePass<'_>, items: usize) {
+        let groups = u32::try_from(items.div_ceil(WG_SIZE as usize)).expect("dispatch too large");
+        let x = groups.min(self.max_workgroups_per_dim);
+        let y = groups.div_ceil(x);
+        assert!(y <= self.max_workgroups_per_dim, "dispatch too large");
+        pass.dispatch_workgroups(x, y, 1);
+    }
+
+    fn run_chunk<P: Pod>(
+        &self,
+        kernel: &Kernel,
+        chunk: &ChunkPlan,
+        inputs: &[RowInput<'_>],
+        extra: Option<(u32, &wgpu::Buffer)>,
+    ) -> Result<Vec<P>, GpuError> {
+        let psize = std::mem::size_of::<P>() as u64;
+        let pieces = chunk.pieces.len() as u64;
+        let mut held = Vec::new();
+
+        let oom = self.device.push_error_scope(wgpu::ErrorFilter::OutOfMemory);
+        let validation = self.device.push_error_scope(wgpu::ErrorFilter::Validation);
+
+        let row_bytes = (chunk.rows.len() * ROW_BYTES) as u64;
+        let mut row_bufs = Vec::with_capacity(inputs.len());
+        for input in inputs {
+            let bytes = &input.bytes[chunk.rows.start * ROW_BYTES..chunk.rows.end * ROW_BYTES];
+            let buf = self.acquire(STORAGE, row_bytes);
+            self.upload(&buf, bytes);
+            row_bufs.push((input.binding, buf));
+        }
+        let mut item_bufs = Vec::with_capacity(chunk.levels.len());
+        for items in &chunk.levels {
+            let bytes: &[u8] = bytemuck::cast_slice(items);
+            let buf = self.acquire(STORAGE, bytes.len() as u64);
+            self.queue.write_buffer(&buf, 0, bytes);
+            item_bufs.push((buf, bytes.len() as u64));
+        }
+        let spill_max = chunk.spill.iter().copied().max().unwrap_or(0).max(1) as u64;
+        let ping_pong = [
+            self.acquire(STORAGE, spill_max * psize),
+            self.acquire(STORAGE, spill_max * psize),
+        ];
+        let finals = self.acquire(STORAGE, pieces * psize);
+        let readback = self.acquire(READBACK, pieces * psize);
+
+        let mut encoder = self
+            .device
+            .create_command_encoder(&wgpu::CommandEncoderDescriptor { label: None });
+        for (level, items) in chunk.levels.iter().enumerate() {
+            let (pipeline, layout) = if level == 0 {
+                (&kernel.rows, &kernel.rows_layout)
+            } else {
+                (&kernel.merge, &kernel.merge_layout)
+            };
+            let out = &ping_pong[level % 2];
+            let mut entries = vec![
+                wgpu::BindGroupEntry {
+                    binding: 3,
+                    resource: slice(&item_bufs[level].0, item_bufs[level].1),
+                },
+                wgpu::BindGroupEntry {
+                    binding: 4,
+                    resource: slice(out, chunk.spill[level].max(1) as u64 * psize),
+                },
+                wgpu::BindGroupEntry {
+                    binding: 5,
+                    resource: slice(&finals, pieces * psize),
+                },
+            ];
+            if level == 0 {
+                for (binding, buf) in &row_bufs {
+                    entries.push(wgpu::BindGroupEntry {
+                        binding: *binding,
+                        resource: slice(buf, row_bytes),
+                    });
+                }
+            } else {
+                let input = &ping_pong[(level - 1) % 2];
+                entries.push(wgpu::BindGroupEntry {
+                    binding: 2,
+                    resource: slice(input, chunk.spill[level - 1] as u64 * psize),
+                });
+            }
+            if let Some((binding, buf)) = extra {
+                entries.push(wgpu::BindGroupEntry {
+                    binding,
+                    resource: buf.as_entire_binding(),
+                });
+            }
+            let bind_group = self.device.create_bind_group(&wgpu::BindGroupDescriptor {
+                label: None,
+                layout,
+                entries: &entries,
+            });
+            let mut pass = encoder.begin_compute_pass(&wgpu::ComputePassDescriptor {
+                label: None,
+                timestamp_writes: None,
+            });
+            pass.set_pipeline(pipeline);
+            pass.set_bind_group(0, &bind_group, &[]);
+            self.dispatch(&mut pass, items.len());
+        }
+        encoder.copy_buffer_to_buffer(&finals, 0, &readback, 0, pieces * psize);
+        let submission = self.queue.submit(Some(encoder.finish()));
+
+        let validation = pollster::block_on(validation.pop());
+        let oom = pollster::block_on(oom.pop());
+        if let Some(err) = validation.or(oom) {
+            // Wait so that the pooled buffers are idle before dropping them.
+            let _ = self.device.poll(wgpu::PollType::wait_indefinitely());
+            return Err(GpuError::Device(err.to_string()));
+        }
+
+        let (tx, rx) = mpsc::channel();
+        let mapped = readback.slice(..pieces * psize);
+        mapped.map_async(wgpu::MapMode::Read, move |r| {
+            let _ = tx.send(r);
+        });
+        let result = self.wait_mapped(submission, &rx).and_then(|()| {
+            let view = mapped
+                .get_mapped_range()
+                .map_err(|e| GpuError::Readback(e.to_string()))?;
+            Ok(bytemuck::pod_collect_to_vec::<u8, P>(&view))
+        });
+        if result.is_ok() {
+            readback.unmap();
+            held.push(readback);
+        }
+        held.extend(row_bufs.into_iter().map(|(_, b)| b));
+        held.extend(item_bufs.into_iter().map(|(b, _)| b));
+        held.extend(ping_pong);
+        held.push(finals);
+        self.release(held);
+        result
+    }
+}
+
+/// Binds the first `size` bytes of `buf` (so `arrayLength` sees exactly the data).
+fn slice(buf: &wgpu::Buffer, size: u64) -> wgpu::BindingResource<'_> {
+    wgpu::BindingResource::Buffer(wgpu::BufferBinding {
+        buffer: buf,
+        offset: 0,
+        size: wgpu::BufferSize::new(size),
+    })
+}

@@ -1,0 +1,552 @@
+//! GPU backend: group-by reductions on wgpu compute shaders.
+//!
+//! The caller computes group ids on the CPU and lays every value column out
+//! sorted by group, so group `g` owns `values[offsets[g]..offsets[g + 1]]`
+//! (`offsets.len() == groups + 1`, `offsets[0] == 0`, nondecreasing, last ==
+//! `values.len()`). The GPU then runs segmented reductions with no atomics and
+//! no contention on hot groups:
+//!
+//! * pass 1 (`reduce_rows`): the host splits every segment into work items of
+//!   at most [`TILE_ROWS`](exec::TILE_ROWS) rows (never spanning two groups);
+//!   each invocation reduces one work item sequentially into a private partial
+//!   written to its own slot;
+//! * pass 2 (`merge_partials`, hierarchical): while a group has more than one
+//!   partial, a merge level combines runs of at most
+//!   [`TILE_MERGE`](exec::TILE_MERGE) consecutive partials; a group's last
+//!   work item writes straight into its final slot. A group holding 90 % of
+//!   the rows costs `log_32` extra small dispatches, nothing more.
+//!
+//! The reduction order depends only on the layout, so results are
+//! deterministic (same input → same bits). Inputs beyond the device's buffer
+//! limits are processed in chunks split at arbitrary rows; a group spanning
+//! chunks is combined on the CPU in row order.
+//!
+//! Shaders live in `shaders/*.wgsl`, one file per kernel family. u64 columns
+//! use native 64-bit integers when the adapter has `SHADER_INT64`, otherwise
+//! (or when forced) (lo, hi) u32 pieces with manual carry. f64 statistics need
+//! `SHADER_F64` (else [`GpuError::Unsupported`]); [`GpuContext::last_by_time`]
+//! only moves f64 values as raw bits and works on every adapter.
+
+mod cpu;
+mod exec;
+mod plan;
+
+use std::fmt;
+use std::sync::{Arc, OnceLock};
+
+use bytemuck::{Pod, Zeroable};
+
+pub use cpu::{last_by_time_cpu, reduce_f64_cpu, reduce_u64_cpu};
+
+use cpu::{check_offsets, finish_f64};
+use exec::{Inner, Kernel, RowInput};
+
+#[derive(Debug, thiserror::Error)]
+pub enum GpuError {
+    #[error("no GPU adapter found (wgpu found no Vulkan/Metal/DX12/GL device)")]
+    NoAdapter,
+    #[error("GPU device request failed: {0}")]
+    Device(String),
+    #[error("GPU lacks {0} support")]
+    Unsupported(&'static str),
+    #[error("GPU buffer readback failed: {0}")]
+    Readback(String),
+}
+
+impl GpuError {
+    /// A copy of a cached error (the shared context's init error is replayed).
+    fn replay(&self) -> GpuError {
+        match self {
+            GpuError::NoAdapter => GpuError::NoAdapter,
+            GpuError::Device(s) => GpuError::Device(s.clone()),
+            GpuError::Unsupported(s) => GpuError::Unsupported(s),
+            GpuError::Readback(s) => GpuError::Readback(s.clone()),
+        }
+    }
+}
+
+/// Per-group statistics of a u64 column. Empty group: sum 0, min u64::MAX, max 0.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct U64Stats {
+    /// Wrapping sum (like `u64::wrapping_add`).
+    pub sum: u64,
+    pub min: u64,
+    pub max: u64,
+}
+
+impl U64Stats {
+    /// The statistics of an empty group.
+    pub const EMPTY: U64Stats = U64Stats {
+        sum: 0,
+        min: u64::MAX,
+        max: 0,
+    };
+
+    fn merge(&mut self, other: &U64Stats) {
+        self.sum = self.sum.wrapping_add(other.sum);
+        self.min = self.min.min(other.min);
+        self.max = self.max.max(other.max);
+    }
+}
+
+/// Per-group statistics of an f64 column. Empty group: sum 0, min +inf, max
+/// -inf. min / max skip NaN; a non-empty group of only NaN has min = max = NaN.
+#[derive(Debug, Clone, Copy, PartialEq, Default)]
+pub struct F64Stats {
+    pub sum: f64,
+    pub min: f64,
+    pub max: f64,
+}
+
+impl F64Stats {
+    /// The statistics of an empty group.
+    pub const EMPTY: F64Stats = F64Stats {
+        sum: 0.0,
+        min: f64::INFINITY,
+        max: f64::NEG_INFINITY,
+    };
+
+    fn merge(&mut self, other: &F64Stats) {
+        self.sum += other.sum;
+        if other.min < self.min {
+            self.min = other.min;
+        }
+        if other.max > self.max {
+            self.max = other.max;
+        }
+    }
+}
+
+/// What the adapter offers (not what a context was forced to use).
+#[derive(Debug, Clone)]
+pub struct GpuCapabilities {
+    pub shader_int64: bool,
+    pub shader_f64: bool,
+    /// 64-bit atomics (min/max or all ops); reported only, never used.
+    pub int64_atomics: bool,
+    /// Largest single buffer binding in bytes:
+    /// min(max_buffer_size, max_storage_buffer_binding_size).
+    pub max_buffer_bytes: u64,
+}
+
+/// Options for [`GpuContext::new_with_options`] / [`GpuContext::with_options`].
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct GpuOptions {
+    /// Use the 32-bit-pieces u64 path even when the adapter has SHADER_INT64.
+    pub force_u64_pieces: bool,
+    /// Cap on rows per chunk (below the device limit); for testing chunking.
+    pub max_chunk_rows: Option<usize>,
+}
+
+/// Device, queue and compiled pipelines, built once; each call only
+/// (re)uses buffers and issues dispatches. `Send + Sync`; concurrent calls
+/// are fine. Clones made by [`with_options`](GpuContext::with_options) share
+/// the device.
+pub struct GpuContext {
+    inner: Arc<Inner>,
+    options: GpuOptions,
+}
+
+const _: () = {
+    const fn assert_send_sync<T: Send + Sync>() {}
+    assert_send_sync::<GpuContext>();
+};
+
+impl fmt::Debug for GpuContext {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("GpuContext")
+            .field("adapter", &self.inner.adapter_info.name)
+            .field("backend", &self.backend_name())
+            .field("options", &self.options)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Partial of the u64 kernels (matches `struct Partial` in u64_stats_*.wgsl).
+#[repr(C)]
+#[derive(Clone, Copy, Pod, Zeroable)]
+struct U64Partial {
+    sum: u64,
+    min: u64,
+    max: u64,
+}
+
+/// Partial of the f64 kernel (matches `struct Partial` in f64_stats.wgsl).
+#[repr(C)]
+#[derive(Clone, Copy, Pod, Zeroable)]
+struct F64Partial {
+    sum: f64,
+    min: f64,
+    max: f64,
+}
+
+/// Partial of the last-by-time kernels (matches `struct Partial` in last_*.wgsl).
+#[repr(C)]
+#[derive(Clone, Copy, Pod, Zeroable)]
+struct LastPartial {
+    time: u64,
+    value_bits: u64,
+}
+
+impl GpuContext {
+    /// Finds an adapter and builds the device and pipelines. Err(NoAdapter) when there is none.
+    /// `WGPU_BACKEND` / `WGPU_*` environment variables are honoured.
+    pub fn new() -> Result<GpuContext, GpuError> {
+        Self::new_with_options(GpuOptions::default())
+    }
+
+    /// Like [`new`](GpuContext::new) with non-default options.
+    pub fn new_with_options(options: GpuOptions) -> Result<GpuContext, GpuError> {
+        Ok(GpuContext {
+            inner: Arc::new(Inner::new(Inner::OPTIONAL_FEATURES)?),
+            options,
+        })
+    }
+
+    /// The process-wide context, created on first use (OnceLock); later calls reuse it.
+    /// A failed initialisation is cached too and replayed to later callers.
+    pub fn shared() -> Result<&'static GpuContext, GpuError> {
+        static SHARED: OnceLock<Result<GpuContext, GpuError>> = OnceLock::new();
+        SHARED
+            .get_or_init(GpuContext::new)
+            .as_ref()
+            .map_err(GpuError::replay)
+    }
+
+    /// A cheap handle on the same device and pipelines with other options
+    /// (e.g. `ctx.with_options(GpuOptions { force_u64_pieces: true, ..Default::default() })`).
+    pub fn with_options(&self, options: GpuOptions) -> GpuContext {
+        GpuContext {
+            inner: Arc::clone(&self.inner),
+            options,
+        }
+    }
+
+    /// Same device, but u64 reductions (and last_by_time times) use 32-bit pieces.
+    pub fn with_u64_pieces(&self) -> GpuContext {
+        self.with_options(GpuOptions {
+            force_u64_pieces: true,
+            ..self.options
+        })
+    }
+
+    /// Same device, but at most `rows` rows per chunk (testing chunking).
+    pub fn with_max_chunk_rows(&self, rows: usize) -> GpuContext {
+        self.with_options(GpuOptions {
+            max_chunk_rows: Some(rows),
+            ..self.options
+        })
+    }
+
+    pub fn options(&self) -> GpuOptions {
+        self.options
+    }
+
+    /// e.g. "llvmpipe (LLVM 15.0.6, 256 bits)"
+    pub fn adapter_name(&self) -> String {
+        self.inner.adapter_info.name.clone()
+    }
+
+    /// e.g. "Vulkan"
+    pub fn backend_name(&self) -> String {
+        match self.inner.adapter_info.backend {
+            wgpu::Backend::Vulkan => "Vulkan",
+            wgpu::Backend::Metal => "Metal",
+            wgpu::Backend::Dx12 => "DX12",
+            wgpu::Backend::Gl => "GL",
+            wgpu::Backend::BrowserWebGpu => "WebGPU",
+            wgpu::Backend::Noop => "Noop",
+        }
+        .to_string()
+    }
+
+    pub fn capabilities(&self) -> &GpuCapabilities {
+        &self.inner.caps
+    }
+
+    fn native_u64(&self) -> bool {
+        !self.options.force_u64_pieces && self.inner.kernels.u64_native.is_some()
+    }
+
+    fn u64_kernel(&self) -> &Kernel {
+        match &self.inner.kernels.u64_native {
+            Some(k) if !self.options.force_u64_pieces => k,
+            _ => &self.inner.kernels.u64_pieces,
+        }
+    }
+
+    fn last_kernel(&self) -> &Kernel {
+        match &self.inner.kernels.last_native {
+            Some(k) if !self.options.force_u64_pieces => k,
+            _ => &self.inner.kernels.last_pieces,
+        }
+    }
+
+    /// Human-readable notes about the paths taken, one per line.
+    pub fn describe(&self) -> String {
+        let info = &self.inner.adapter_info;
+        let caps = &self.inner.caps;
+        let u64_path = if self.native_u64() {
+            "native SHADER_INT64"
+        } else if caps.shader_int64 {
+            "32-bit pieces (forced; adapter has SHADER_INT64)"
+        } else {
+            "32-bit pieces (no SHADER_INT64)"
+        };
+        let f64_path = if caps.shader_f64 {
+            "native SHADER_F64"
+        } else {
+            "unsupported (no SHADER_F64; callers fall back to the CPU)"
+        };
+        let mut lines = vec![
+            format!(
+                "adapter: {} ({}, {:?}, driver {} {})",
+                info.name,
+                self.backend_name(),
+                info.device_type,
+                info.driver,
+                info.driver_info
+            ),
+            format!("u64 reductions: {u64_path}"),
+            format!("f64 reductions: {f64_path}"),
+            format!(
+                "last_by_time: u64 times via {}, f64 values moved as raw bits",
+                if self.native_u64() {
+                    "native SHADER_INT64"
+                } else {
+                    "32-bit pieces"
+                }
+            ),
+            format!(
+                "segmented reduction: {} rows per work item, hierarchical merge of {} partials, no atomics",
+                exec::TILE_ROWS,
+                exec::TILE_MERGE
+            ),
+            format!(
+                "chunking: buffers up to {} bytes ({} rows of 8 bytes per chunk)",
+                self.inner.binding_limit,
+                self.inner.binding_limit / 8
+            ),
+        ];
+        if let Some(n) = self.options.max_chunk_rows {
+            lines.push(format!("chunking: capped at {n} rows per chunk"));
+        }
+        lines.join("\n")
+    }
+
+    /// Per group: wrapping sum, min, max of `values[offsets[g]..offsets[g + 1]]`.
+    ///
+    /// # Panics
+    /// If `offsets` is not a valid layout for `values` (see module docs).
+    pub fn reduce_u64(&self, offsets: &[usize], values: &[u64]) -> Result<Vec<U64Stats>, GpuError> {
+        let groups = check_offsets(offsets, values.len());
+        let mut out = vec![U64Stats::EMPTY; groups];
+        self.inner.run_segmented::<U64Partial>(
+            self.u64_kernel(),
+            offsets,
+            &[RowInput {
+                binding: 0,
+                bytes: bytemuck::cast_slice(values),
+            }],
+            None,
+            self.options.max_chunk_rows,
+            |g, p| {
+                out[g].merge(&U64Stats {
+                    sum: p.sum,
+                    min: p.min,
+                    max: p.max,
+                })
+            },
+        )?;
+        Ok(out)
+    }
+
+    /// Per group: sum, min, max of an f64 column (min / max skip NaN).
+    /// Err(Unsupported("f64")) when the adapter lacks SHADER_F64.
+    ///
+    /// # Panics
+    /// If `offsets` is not a valid layout for `values`.
+    pub fn reduce_f64(&self, offsets: &[usize], values: &[f64]) -> Result<Vec<F64Stats>, GpuError> {
+        let groups = check_offsets(offsets, values.len());
+        let (Some(kernel), Some(infinities)) = (&self.inner.kernels.f64, self.inner.infinities())
+        else {
+            return Err(GpuError::Unsupported("f64"));
+        };
+        let mut out = vec![F64Stats::EMPTY; groups];
+        self.inner.run_segmented::<F64Partial>(
+            kernel,
+            offsets,
+            &[RowInput {
+                binding: 0,
+                bytes: bytemuck::cast_slice(values),
+            }],
+            Some((6, infinities)),
+            self.options.max_chunk_rows,
+            |g, p| {
+                out[g].merge(&F64Stats {
+                    sum: p.sum,
+                    min: p.min,
+                    max: p.max,
+                })
+            },
+        )?;
+        for (g, s) in out.iter_mut().enumerate() {
+            finish_f64(s, offsets[g + 1] - offsets[g]);
+        }
+        Ok(out)
+    }
+
+    /// Per group: the value at the greatest time; ties → the later row (greater index).
+    /// None for an empty group. (Gauge "last value".)
+    ///
+    /// # Panics
+    /// If `times` and `values` differ in length or `offsets` is invalid.
+    pub fn last_by_time(
+        &self,
+        offsets: &[usize],
+        times: &[u64],
+        values: &[f64],
+    ) -> Result<Vec<Option<f64>>, GpuError> {
+        assert_eq!(
+            times.len(),
+            values.len(),
+            "times and values differ in length"
+        );
+        let groups = check_offsets(offsets, values.len());
+        let mut best: Vec<Option<(u64, u64)>> = vec![None; groups];
+        self.inner.run_segmented::<LastPartial>(
+            self.last_kernel(),
+            offsets,
+            &[
+                RowInput {
+                    binding: 0,
+                    bytes: bytemuck::cast_slice(values),
+                },
+                RowInput {
+                    binding: 1,
+                    bytes: bytemuck::cast_slice(times),
+                },
+            ],
+            None,
+            self.options.max_chunk_rows,
+            |g, p| {
+                // Chunks arrive in row order: on equal times the later one wins.
+                if best[g].is_none_or(|(t, _)| p.time >= t) {
+                    best[g] = Some((p.time, p.value_bits));
+                }
+            },
+        )?;
+        Ok(best
+            .into_iter()
+            .map(|b| b.map(|(_, bits)| f64::from_bits(bits)))
+            .collect())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ctx() -> Option<&'static GpuContext> {
+        match GpuContext::shared() {
+            Ok(c) => Some(c),
+            Err(e) => {
+                eprintln!("skipping: no GPU adapter ({e})");
+                None
+            }
+        }
+    }
+
+    #[test]
+    fn cpu_references_handle_edge_cases() {
+        let offsets = [0, 0, 2, 3];
+        let u = reduce_u64_cpu(&offsets, &[u64::MAX, 2, 7]);
+        assert_eq!(u[0], U64Stats::EMPTY);
+        assert_eq!(
+            u[1],
+            U64Stats {
+                sum: 1,
+                min: 2,
+                max: u64::MAX
+            }
+        );
+        let f = reduce_f64_cpu(&offsets, &[f64::NAN, f64::NAN, 1.5]);
+        assert_eq!(
+            (f[0].sum, f[0].min, f[0].max),
+            (0.0, f64::INFINITY, f64::NEG_INFINITY)
+        );
+        assert!(f[1].sum.is_nan() && f[1].min.is_nan() && f[1].max.is_nan());
+        assert_eq!((f[2].min, f[2].max), (1.5, 1.5));
+        let l = last_by_time_cpu(&offsets, &[5, 5, 1], &[1.0, 2.0, 3.0]);
+        assert_eq!(l, vec![None, Some(2.0), Some(3.0)]);
+    }
+
+    #[test]
+    fn gpu_matches_cpu_small() {
+        let Some(ctx) = ctx() else { return };
+        let offsets = [0, 0, 1, 1, 70, 200, 200];
+        let values: Vec<u64> = (0..200u64)
+            .map(|i| i.wrapping_mul(0x9E37_79B9_7F4A_7C15))
+            .collect();
+        let want = reduce_u64_cpu(&offsets, &values);
+        assert_eq!(ctx.reduce_u64(&offsets, &values).unwrap(), want);
+        assert_eq!(
+            ctx.with_u64_pieces().reduce_u64(&offsets, &values).unwrap(),
+            want
+        );
+        assert_eq!(
+            ctx.with_max_chunk_rows(3)
+                .reduce_u64(&offsets, &values)
+                .unwrap(),
+            want
+        );
+        let times: Vec<u64> = values.iter().map(|v| v % 5).collect();
+        let fv: Vec<f64> = (0..200).map(|i| i as f64).collect();
+        assert_eq!(
+            ctx.last_by_time(&offsets, &times, &fv).unwrap(),
+            last_by_time_cpu(&offsets, &times, &fv)
+        );
+        if ctx.capabilities().shader_f64 {
+            let got = ctx.reduce_f64(&offsets, &fv).unwrap();
+            assert_eq!(got, reduce_f64_cpu(&offsets, &fv));
+        }
+    }
+
+    /// A device without SHADER_INT64 / SHADER_F64: the 32-bit-pieces kernels
+    /// must compile and run on their own, and f64 stats report Unsupported.
+    #[test]
+    fn plain_device_without_optional_features() {
+        if ctx().is_none() {
+            return;
+        }
+        let plain = GpuContext {
+            inner: Arc::new(Inner::new(wgpu::Features::empty()).unwrap()),
+            options: GpuOptions::default(),
+        };
+        assert!(!plain.capabilities().shader_int64 && !plain.capabilities().shader_f64);
+        assert!(plain.describe().contains("u64 reductions: 32-bit pieces"));
+        let offsets = [0, 3, 3, 130];
+        let values: Vec<u64> = (0..130u64).map(|i| u64::MAX - i * 977).collect();
+        assert_eq!(
+            plain.reduce_u64(&offsets, &values).unwrap(),
+            reduce_u64_cpu(&offsets, &values)
+        );
+        let fv: Vec<f64> = values.iter().map(|&v| v as f64).collect();
+        assert_eq!(
+            plain.last_by_time(&offsets, &values, &fv).unwrap(),
+            last_by_time_cpu(&offsets, &values, &fv)
+        );
+        assert!(matches!(
+            plain.reduce_f64(&offsets, &fv),
+            Err(GpuError::Unsupported("f64"))
+        ));
+    }
+
+    #[test]
+    fn no_rows_needs_no_gpu_work() {
+        let Some(ctx) = ctx() else { return };
+        assert_eq!(ctx.reduce_u64(&[0, 0], &[]).unwrap(), vec![U64Stats::EMPTY]);
+        assert!(ctx.reduce_u64(&[], &[]).unwrap().is_empty());
+        assert_eq!(ctx.last_by_time(&[0], &[], &[]).unwrap(), vec![]);
+    }
+}

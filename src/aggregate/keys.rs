@@ -1,0 +1,428 @@
+//! Group keys: parsing `--by`, resolving each row's key into compact bytes
+//! (the map stage's only per-row work on strings), and decoding keys back
+//! into typed values for output and sorting.
+
+use std::cmp::Ordering;
+
+use arrow::array::{Array, AsArray, MapArray, RecordBatch, StringArray};
+use arrow::datatypes::{Int32Type, TimestampNanosecondType};
+
+use crate::columns::attributes::{TYPE_BOOL, TYPE_DOUBLE, TYPE_INT};
+use crate::decode::Signal;
+use crate::error::{Error, Result};
+
+/// What a key column reads.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum KeyKind {
+    ServiceName,
+    Resource(String),
+    Attr(String),
+    /// Every point attribute (the metrics default); expanded into one column per key at finish.
+    AllAttrs,
+    ScopeName,
+    Name,
+    Kind,
+    StatusCode,
+    MetricName,
+    SeverityNumber,
+    SeverityText,
+    Window(u64),
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct KeySpec {
+    /// Output column name: the key as the user wrote it.
+    pub column: String,
+    pub kind: KeyKind,
+}
+
+/// Parses `--by` (or the signal's defaults) and appends the window key.
+pub fn parse_keys(by: Option<&str>, signal: Signal, window_ns: Option<u64>) -> Result<Vec<KeySpec>> {
+    let default = match signal {
+        Signal::Traces => "service.name,name,kind",
+        Signal::Metrics => "service.name",
+        Signal::Logs => "service.name,severity_text",
+    };
+    let mut keys = Vec::new();
+    for raw in by.unwrap_or(default).split(',').map(str::trim).filter(|s| !s.is_empty()) {
+        let kind = parse_key(raw, signal)?;
+        if keys.iter().any(|k: &KeySpec| k.column == raw) {
+            return Err(Error::Usage(format!("--by: key {raw:?} given twice")));
+        }
+        keys.push(KeySpec { column: raw.to_owned(), kind });
+    }
+    if signal == Signal::Metrics {
+        if !keys.iter().any(|k| k.kind == KeyKind::MetricName) {
+            let at = usize::from(by.is_none() && !keys.is_empty());
+            keys.insert(at, KeySpec { column: "metric.name".into(), kind: KeyKind::MetricName });
+        }
+        if by.is_none() {
+            keys.push(KeySpec { column: "attr.*".into(), kind: KeyKind::AllAttrs });
+        }
+    }
+    if let Some(w) = window_ns {
+        keys.push(KeySpec { column: "window_start".into(), kind: KeyKind::Window(w) });
+    }
+    Ok(keys)
+}
+
+fn parse_key(raw: &str, signal: Signal) -> Result<KeyKind> {
+    let kind = match raw {
+        "service.name" | "resource.service.name" => KeyKind::ServiceName,
+        "scope.name" => KeyKind::ScopeName,
+        "name" if signal == Signal::Traces => KeyKind::Name,
+        "kind" if signal == Signal::Traces => KeyKind::Kind,
+        "status_code" if signal == Signal::Traces => KeyKind::StatusCode,
+        "metric.name" if signal == Signal::Metrics => KeyKind::MetricName,
+        "severity_number" if signal == Signal::Logs => KeyKind::SeverityNumber,
+        "severity_text" if signal == Signal::Logs => KeyKind::SeverityText,
+        _ => match (raw.strip_prefix("resource."), raw.strip_prefix("attr.")) {
+            (Some(k), _) if !k.is_empty() => KeyKind::Resource(k.to_owned()),
+            (_, Some(k)) if !k.is_empty() => KeyKind::Attr(k.to_owned()),
+            _ => {
+                let specific = match signal {
+                    Signal::Traces => "name, kind, status_code",
+                    Signal::Metrics => "metric.name",
+                    Signal::Logs => "severity_number, severity_text",
+                };
+                return Err(Error::Usage(format!(
+                    "--by: unknown key {raw:?} for {signal}: use service.name, resource.KEY, attr.KEY, scope.name, {specific}"
+                )));
+            }
+        },
+    };
+    Ok(kind)
+}
+
+/// A decoded key value.
+#[derive(Debug, Clone, PartialEq)]
+pub enum KeyValue {
+    Null,
+    Str(String),
+    Int(i64),
+    Double(f64),
+    Bool(bool),
+    /// All point attributes, sorted by key.
+    Attrs(Vec<(String, KeyValue)>),
+}
+
+const NULL: u8 = 0;
+const STR: u8 = 1;
+const INT: u8 = 2;
+const DOUBLE: u8 = 3;
+const BOOL: u8 = 4;
+const ATTRS: u8 = 5;
+
+fn put_str(buf: &mut Vec<u8>, s: &str) {
+    buf.extend_from_slice(&(s.len() as u32).to_le_bytes());
+    buf.extend_from_slice(s.as_bytes());
+}
+
+/// Encodes an attribute's text with its recorded type, so `42` (int) and `"42"` differ.
+fn put_typed(buf: &mut Vec<u8>, text: &str, type_tag: Option<&str>) {
+    match type_tag {
+        Some(TYPE_INT) if text.parse::<i64>().is_ok() => {
+            buf.push(INT);
+            buf.extend_from_slice(&text.parse::<i64>().unwrap_or_default().to_le_bytes());
+        }
+        Some(TYPE_DOUBLE) if text.parse::<f64>().is_ok() => {
+            buf.push(DOUBLE);
+            buf.extend_from_slice(&text.parse::<f64>().unwrap_or_default().to_bits().to_le_bytes());
+        }
+        Some(TYPE_BOOL) => {
+            buf.push(BOOL);
+            buf.push(u8::from(text == "true"));
+        }
+        _ => {
+            buf.push(STR);
+            put_str(buf, text);
+        }
+    }
+}
+
+/// Finds `key` in row `row` of a Map<Utf8, Utf8> column.
+fn map_lookup<'a>(map: &'a MapArray, row: usize, key: &str) -> Option<&'a str> {
+    let offsets = map.value_offsets();
+    let (start, end) = (offsets[row] as usize, offsets[row + 1] as usize);
+    let keys: &StringArray = map.keys().as_string::<i32>();
+    let values: &StringArray = map.values().as_string::<i32>();
+    (start..end).find(|&i| keys.value(i) == key).map(|i| values.value(i))
+}
+
+/// The arrays one batch's keys are read from, downcast once per batch.
+pub struct KeyColumns<'a> {
+    keys: &'a [KeySpec],
+    service_name: Option<&'a StringArray>,
+    resource: Option<(&'a MapArray, &'a MapArray)>,
+    attrs: Option<(&'a MapArray, &'a MapArray)>,
+    scope_name: Option<&'a StringArray>,
+    name: Option<&'a StringArray>,
+    int_key: Option<&'a arrow::array::PrimitiveArray<Int32Type>>,
+    status: Option<&'a arrow::array::PrimitiveArray<Int32Type>>,
+    severity_text: Option<&'a StringArray>,
+    time: Option<&'a arrow::array::PrimitiveArray<TimestampNanosecondType>>,
+    fallback_time: Option<&'a arrow::array::PrimitiveArray<TimestampNanosecondType>>,
+}
+
+fn string_col<'a>(b: &'a RecordBatch, name: &str) -> Option<&'a StringArray> {
+    b.column_by_name(name).and_then(|c| c.as_string_opt::<i32>())
+}
+
+fn map_pair<'a>(b: &'a RecordBatch, values: &str, types: &str) -> Option<(&'a MapArray, &'a MapArray)> {
+    Some((b.column_by_name(values)?.as_map_opt()?, b.column_by_name(types)?.as_map_opt()?))
+}
+
+impl<'a> KeyColumns<'a> {
+    /// `time_column` is the row time used for windows; `fallback_time` replaces a zero time (logs).
+    pub fn new(keys: &'a [KeySpec], batch: &'a RecordBatch, time_column: &str, fallback_time: Option<&str>) -> Result<Self> {
+        let int_col = |name: &str| batch.column_by_name(name).and_then(|c| c.as_primitive_opt::<Int32Type>());
+        let ts_col = |name: &str| batch.column_by_name(name).and_then(|c| c.as_primitive_opt::<TimestampNanosecondType>());
+        let cols = KeyColumns {
+            keys,
+            service_name: string_col(batch, "service_name"),
+            resource: map_pair(batch, "resource_attributes", "resource_attribute_types"),
+            attrs: map_pair(batch, "attributes", "attribute_types"),
+            scope_name: string_col(batch, "scope_name"),
+            name: string_col(batch, "name").or_else(|| string_col(batch, "metric_name")),
+            int_key: int_col("kind").or_else(|| int_col("severity_number")),
+            status: int_col("status_code"),
+            severity_text: string_col(batch, "severity_text"),
+            time: ts_col(time_column),
+            fallback_time: fallback_time.and_then(ts_col),
+        };
+        let missing = |what: &str| Error::Aggregate(format!("input batch lacks the {what} column needed by the group keys"));
+        for k in keys {
+            let ok = match &k.kind {
+                KeyKind::ServiceName => cols.service_name.is_some(),
+                KeyKind::Resource(_) => cols.resource.is_some(),
+                KeyKind::Attr(_) | KeyKind::AllAttrs => cols.attrs.is_some(),
+                KeyKind::ScopeName => cols.scope_name.is_some(),
+                KeyKind::Name | KeyKind::MetricName => cols.name.is_some(),
+                KeyKind::Kind | KeyKind::SeverityNumber => cols.int_key.is_some(),
+                KeyKind::StatusCode => cols.status.is_some(),
+                KeyKind::SeverityText => cols.severity_text.is_some(),
+                KeyKind::Window(_) => cols.time.is_some(),
+            };
+            if !ok {
+                return Err(missing(&k.column));
+            }
+        }
+        Ok(cols)
+    }
+
+    /// The row's time for windows (ns).
+    pub fn row_time(&self, row: usize) -> u64 {
+        let t = self.time.map_or(0, |t| t.value(row) as u64);
+        match self.fallback_time {
+            Some(f) if t == 0 => f.value(row) as u64,
+            _ => t,
+        }
+    }
+
+    /// Writes row `row`'s key into `buf` (cleared first).
+    pub fn encode_row(&self, row: usize, buf: &mut Vec<u8>) {
+        buf.clear();
+        for k in self.keys {
+            match &k.kind {
+                KeyKind::ServiceName => put_opt_str(buf, self.service_name.and_then(|c| c.is_valid(row).then(|| c.value(row)))),
+                KeyKind::Resource(key) => put_map(buf, self.resource, row, key),
+                KeyKind::Attr(key) => put_map(buf, self.attrs, row, key),
+                KeyKind::AllAttrs => put_all_attrs(buf, self.attrs, row),
+                KeyKind::ScopeName => put_opt_str(buf, self.scope_name.map(|c| c.value(row))),
+                KeyKind::Name | KeyKind::MetricName => put_opt_str(buf, self.name.map(|c| c.value(row))),
+                KeyKind::Kind | KeyKind::SeverityNumber => put_int(buf, self.int_key.map(|c| i64::from(c.value(row)))),
+                KeyKind::StatusCode => put_int(buf, self.status.map(|c| i64::from(c.value(row)))),
+                KeyKind::SeverityText => {
+                    put_opt_str(buf, self.severity_text.map(|c| c.value(row)).filter(|s| !s.is_empty()))
+                }
+                KeyKind::Window(w) => {
+                    let t = self.row_time(row);
+                    put_int(buf, Some((t - t % w.max(&1)) as i64));
+                }
+            }
+        }
+    }
+}
+
+pub fn put_opt_str(buf: &mut Vec<u8>, s: Option<&str>) {
+    match s {
+        Some(s) => {
+            buf.push(STR);
+            put_str(buf, s);
+        }
+        None => buf.push(NULL),
+    }
+}
+
+fn put_int(buf: &mut Vec<u8>, v: Option<i64>) {
+    match v {
+        Some(v) => {
+            buf.push(INT);
+            buf.extend_from_slice(&v.to_le_bytes());
+        }
+        None => buf.push(NULL),
+    }
+}
+
+fn put_map(buf: &mut Vec<u8>, maps: Option<(&MapArray, &MapArray)>, row: usize, key: &str) {
+    let Some((values, types)) = maps else {
+        buf.push(NULL);
+        return;
+    };
+    match map_lookup(values, row, key) {
+        Some(text) => put_typed(buf, text, map_lookup(types, row, key)),
+        None => buf.push(NULL),
+    }
+}
+
+fn put_all_attrs(buf: &mut Vec<u8>, maps: Option<(&MapArray, &MapArray)>, row: usize) {
+    buf.push(ATTRS);
+    let Some((values, types)) = maps else {
+        buf.extend_from_slice(&0u32.to_le_bytes());
+        return;
+    };
+    let offsets = values.value_offsets();
+    let (start, end) = (offsets[row] as usize, offsets[row + 1] as usize);
+    let keys = values.keys().as_string::<i32>();
+    let vals = values.values().as_string::<i32>();
+    // Attribute order in the input must not split a series: sort by key.
+    let mut idx: Vec<usize> = (start..end).collect();
+    idx.sort_by(|&a, &b| keys.value(a).cmp(keys.value(b)));
+    idx.dedup_by(|a, b| keys.value(*a) == keys.value(*b));
+    buf.extend_from_slice(&(idx.len() as u32).to_le_bytes());
+    for i in idx {
+        let key = keys.value(i);
+        put_str(buf, key);
+        put_typed(buf, vals.value(i), map_lookup(types, row, key));
+    }
+}
+
+/// Reads key bytes back into values, one per key spec.
+pub fn decode_key(mut bytes: &[u8], n: usize) -> Vec<KeyValue> {
+    (0..n).map(|_| decode_value(&mut bytes)).collect()
+}
+
+fn take<'a>(bytes: &mut &'a [u8], n: usize) -> &'a [u8] {
+    let n = n.min(bytes.len());
+    let (head, rest) = bytes.split_at(n);
+    *bytes = rest;
+    head
+}
+
+fn take_u32(bytes: &mut &[u8]) -> usize {
+    let mut b = [0u8; 4];
+    let head = take(bytes, 4);
+    b[..head.len()].copy_from_slice(head);
+    u32::from_le_bytes(b) as usize
+}
+
+fn take_u64(bytes: &mut &[u8]) -> u64 {
+    let mut b = [0u8; 8];
+    let head = take(bytes, 8);
+    b[..head.len()].copy_from_slice(head);
+    u64::from_le_bytes(b)
+}
+
+fn take_string(bytes: &mut &[u8]) -> String {
+    let len = take_u32(bytes);
+    String::from_utf8_lossy(take(bytes, len)).into_owned()
+}
+
+fn decode_value(bytes: &mut &[u8]) -> KeyValue {
+    let tag = take(bytes, 1).first().copied().unwrap_or(NULL);
+    match tag {
+        STR => KeyValue::Str(take_string(bytes)),
+        INT => KeyValue::Int(take_u64(bytes) as i64),
+        DOUBLE => KeyValue::Double(f64::from_bits(take_u64(bytes))),
+        BOOL => KeyValue::Bool(take(bytes, 1).first() == Some(&1)),
+        ATTRS => {
+            let n = take_u32(bytes);
+            KeyValue::Attrs((0..n).map(|_| (take_string(bytes), decode_value(bytes))).collect())
+        }
+        _ => KeyValue::Null,
+    }
+}
+
+/// Output order: values by type rank, then value; nulls last.
+pub fn compare_values(a: &KeyValue, b: &KeyValue) -> Ordering {
+    fn rank(v: &KeyValue) -> u8 {
+        match v {
+            KeyValue::Bool(_) => 0,
+            KeyValue::Int(_) | KeyValue::Double(_) => 1,
+            KeyValue::Str(_) => 2,
+            KeyValue::Attrs(_) => 3,
+            KeyValue::Null => 4,
+        }
+    }
+    match (a, b) {
+        (KeyValue::Str(x), KeyValue::Str(y)) => x.cmp(y),
+        (KeyValue::Int(x), KeyValue::Int(y)) => x.cmp(y),
+        (KeyValue::Bool(x), KeyValue::Bool(y)) => x.cmp(y),
+        (KeyValue::Int(_) | KeyValue::Double(_), KeyValue::Int(_) | KeyValue::Double(_)) => {
+            as_f64(a).total_cmp(&as_f64(b))
+        }
+        _ => rank(a).cmp(&rank(b)),
+    }
+}
+
+fn as_f64(v: &KeyValue) -> f64 {
+    match v {
+        KeyValue::Int(i) => *i as f64,
+        KeyValue::Double(d) => *d,
+        _ => 0.0,
+    }
+}
+
+pub fn compare_keys(a: &[&KeyValue], b: &[&KeyValue]) -> Ordering {
+    a.iter().zip(b).map(|(x, y)| compare_values(x, y)).find(|o| o.is_ne()).unwrap_or(Ordering::Equal)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn defaults_per_signal() {
+        let cols = |s, by: Option<&str>, w| -> Vec<String> {
+            parse_keys(by, s, w).expect("keys").into_iter().map(|k| k.column).collect()
+        };
+        assert_eq!(cols(Signal::Traces, None, None), ["service.name", "name", "kind"]);
+        assert_eq!(cols(Signal::Logs, None, Some(60)), ["service.name", "severity_text", "window_start"]);
+        assert_eq!(cols(Signal::Metrics, None, None), ["service.name", "metric.name", "attr.*"]);
+        assert_eq!(cols(Signal::Metrics, Some("attr.host"), None), ["metric.name", "attr.host"]);
+    }
+
+    #[test]
+    fn unknown_keys_are_usage_errors() {
+        let e = parse_keys(Some("kind"), Signal::Logs, None).expect_err("kind is a traces key");
+        assert!(e.to_string().contains("unknown key \"kind\" for logs"), "{e}");
+        assert!(parse_keys(Some("attr."), Signal::Traces, None).is_err());
+    }
+
+    #[test]
+    fn values_round_trip_through_bytes() {
+        let mut buf = Vec::new();
+        put_opt_str(&mut buf, Some("checkout"));
+        put_typed(&mut buf, "42", Some(TYPE_INT));
+        put_typed(&mut buf, "42", None);
+        put_opt_str(&mut buf, None);
+        put_typed(&mut buf, "1.5", Some(TYPE_DOUBLE));
+        let v = decode_key(&buf, 5);
+        assert_eq!(
+            v,
+            vec![
+                KeyValue::Str("checkout".into()),
+                KeyValue::Int(42),
+                KeyValue::Str("42".into()),
+                KeyValue::Null,
+                KeyValue::Double(1.5)
+            ]
+        );
+    }
+
+    #[test]
+    fn nulls_sort_last() {
+        assert_eq!(compare_values(&KeyValue::Null, &KeyValue::Str("a".into())), Ordering::Greater);
+        assert_eq!(compare_values(&KeyValue::Int(2), &KeyValue::Double(1.5)), Ordering::Greater);
+    }
+}

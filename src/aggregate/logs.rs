@@ -1,0 +1,95 @@
+//! Log aggregation: record count and first / last time per group.
+
+use std::sync::Arc;
+
+use arrow::array::{ArrayRef, AsArray, TimestampNanosecondArray, UInt64Array};
+use arrow::datatypes::{Field, TimestampNanosecondType};
+
+use super::backend::{Backend, Segments, U64Partial};
+use super::groups::{resolve_rows, GroupTable};
+use super::keys::KeySpec;
+use crate::columns::common::timestamp_type;
+use crate::columns::logs::{OBSERVED_TIME, TIME};
+use crate::columns::{Table, TableBatch};
+use crate::error::{Error, Result};
+
+#[derive(Debug, Default)]
+pub struct LogRows {
+    pub groups: GroupTable,
+    pub ids: Vec<u32>,
+    pub times: Vec<u64>,
+}
+
+/// The map stage: keys to local ids; the record time, or the observed time when it is 0.
+pub fn map_logs(keys: &[KeySpec], tables: &[TableBatch]) -> Result<LogRows> {
+    let mut rows = LogRows::default();
+    for t in tables.iter().filter(|t| t.table == Table::Logs) {
+        let b = &t.batch;
+        resolve_rows(keys, b, TIME, Some(OBSERVED_TIME), None, &mut rows.groups, &mut rows.ids)?;
+        let col = |name: &str| {
+            b.column_by_name(name)
+                .and_then(|c| c.as_primitive_opt::<TimestampNanosecondType>())
+                .ok_or_else(|| Error::Aggregate(format!("log batch lacks {name}")))
+        };
+        let (time, observed) = (col(TIME)?, col(OBSERVED_TIME)?);
+        rows.times.extend(
+            time.values().iter().zip(observed.values().iter()).map(|(&t, &o)| if t != 0 { t as u64 } else { o as u64 }),
+        );
+    }
+    Ok(rows)
+}
+
+pub struct LogReducer {
+    backend: Backend,
+    chunk_rows: usize,
+    pub groups: GroupTable,
+    ids: Vec<u32>,
+    times: Vec<u64>,
+    accs: Vec<U64Partial>,
+}
+
+impl LogReducer {
+    pub fn new(backend: Backend, chunk_rows: usize) -> Self {
+        Self { backend, chunk_rows, groups: GroupTable::default(), ids: Vec::new(), times: Vec::new(), accs: Vec::new() }
+    }
+
+    pub fn consume(&mut self, rows: LogRows) -> Result<()> {
+        let remap = self.groups.remap(&rows.groups);
+        self.ids.extend(rows.ids.iter().map(|&l| remap[l as usize]));
+        self.times.extend_from_slice(&rows.times);
+        if self.ids.len() >= self.chunk_rows {
+            self.flush()?;
+        }
+        Ok(())
+    }
+
+    pub fn flush(&mut self) -> Result<()> {
+        if self.ids.is_empty() {
+            return Ok(());
+        }
+        let seg = Segments::by_group(&self.ids, self.groups.len());
+        let stats = self.backend.reduce_u64(&seg, &seg.gather(&self.times))?;
+        self.accs.resize_with(self.groups.len(), U64Partial::default);
+        for (acc, s) in self.accs.iter_mut().zip(&stats) {
+            acc.merge(s);
+        }
+        self.ids.clear();
+        self.times.clear();
+        Ok(())
+    }
+
+    pub fn finish(mut self) -> Result<(GroupTable, Vec<(Field, ArrayRef)>)> {
+        self.flush()?;
+        let count: UInt64Array = self.accs.iter().map(|a| Some(a.count)).collect();
+        let ts = |f: fn(&U64Partial) -> u64| -> ArrayRef {
+            let a: TimestampNanosecondArray = self.accs.iter().map(|a| Some(f(a) as i64)).collect();
+            Arc::new(a.with_timezone("UTC"))
+        };
+        let cols = vec![
+            (Field::new("log_count", arrow::datatypes::DataType::UInt64, false), Arc::new(count) as ArrayRef),
+            (Field::new("first_time", timestamp_type(), false), ts(|a| a.min)),
+            (Field::new("last_time", timestamp_type(), false), ts(|a| a.max)),
+        ];
+        Ok((self.groups, cols))
+    }
+}

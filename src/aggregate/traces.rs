@@ -1,0 +1,155 @@
+//! RED aggregation of spans: span and error counts, duration sum / min / max
+//! and p50 / p90 / p99 from a mergeable log-linear sketch.
+
+use std::sync::Arc;
+
+use arrow::array::{ArrayRef, AsArray, UInt64Array};
+use arrow::datatypes::{DataType, Field, Int32Type, TimestampNanosecondType};
+use rayon::prelude::*;
+
+use super::backend::{Backend, Segments, U64Partial};
+use super::groups::{resolve_rows, GroupTable};
+use super::keys::KeySpec;
+use super::sketch::DurationSketch;
+use crate::columns::spans::{END, START, STATUS_CODE};
+use crate::columns::{Table, TableBatch};
+use crate::error::{Error, Result};
+
+const STATUS_ERROR: i32 = 2;
+
+/// One frame's spans after the map stage: local group per row plus the values reduced later.
+#[derive(Debug, Default)]
+pub struct TraceRows {
+    pub groups: GroupTable,
+    pub ids: Vec<u32>,
+    pub durations: Vec<u64>,
+    pub errors: Vec<u64>,
+}
+
+/// The map stage, on a worker: keys to local ids, durations, error flags.
+pub fn map_spans(keys: &[KeySpec], tables: &[TableBatch]) -> Result<TraceRows> {
+    let mut rows = TraceRows::default();
+    for t in tables.iter().filter(|t| t.table == Table::Spans) {
+        let b = &t.batch;
+        resolve_rows(keys, b, START, None, None, &mut rows.groups, &mut rows.ids)?;
+        let col = |name: &str| {
+            b.column_by_name(name)
+                .and_then(|c| c.as_primitive_opt::<TimestampNanosecondType>())
+                .ok_or_else(|| Error::Aggregate(format!("span batch lacks {name}")))
+        };
+        let (start, end) = (col(START)?, col(END)?);
+        // A span that ends before it starts has no duration to report; it counts as 0 (see `validate`).
+        rows.durations
+            .extend(start.values().iter().zip(end.values().iter()).map(|(&s, &e)| (e as u64).saturating_sub(s as u64)));
+        let status = b
+            .column_by_name(STATUS_CODE)
+            .and_then(|c| c.as_primitive_opt::<Int32Type>())
+            .ok_or_else(|| Error::Aggregate("span batch lacks status_code".into()))?;
+        rows.errors.extend(status.values().iter().map(|&s| u64::from(s == STATUS_ERROR)));
+    }
+    Ok(rows)
+}
+
+/// Per-group partial: what one chunk contributes, merged into the global state.
+#[derive(Debug, Clone, Default)]
+pub struct TraceAcc {
+    pub durations: U64Partial,
+    pub errors: u64,
+    pub sketch: DurationSketch,
+}
+
+impl TraceAcc {
+    pub fn merge(&mut self, o: &TraceAcc) {
+        self.durations.merge(&o.durations);
+        self.errors += o.errors;
+        self.sketch.merge(&o.sketch);
+    }
+}
+
+/// Rows staged in the consumer until a chunk is full, then reduced by the backend.
+pub struct TraceReducer {
+    backend: Backend,
+    chunk_rows: usize,
+    pub groups: GroupTable,
+    ids: Vec<u32>,
+    durations: Vec<u64>,
+    errors: Vec<u64>,
+    pub accs: Vec<TraceAcc>,
+}
+
+impl TraceReducer {
+    pub fn new(backend: Backend, chunk_rows: usize) -> Self {
+        Self {
+            backend,
+            chunk_rows,
+            groups: GroupTable::default(),
+            ids: Vec::new(),
+            durations: Vec::new(),
+            errors: Vec::new(),
+            accs: Vec::new(),
+        }
+    }
+
+    pub fn consume(&mut self, rows: TraceRows) -> Result<()> {
+        let remap = self.groups.remap(&rows.groups);
+        self.ids.extend(rows.ids.iter().map(|&l| remap[l as usize]));
+        self.durations.extend_from_slice(&rows.durations);
+        self.errors.extend_from_slice(&rows.errors);
+        if self.ids.len() >= self.chunk_rows {
+            self.flush()?;
+        }
+        Ok(())
+    }
+
+    /// Reduces the staged chunk: segments by group, then count / sums / min / max
+    /// on the backend and the sketches on CPU partitions (one group each).
+    pub fn flush(&mut self) -> Result<()> {
+        if self.ids.is_empty() {
+            return Ok(());
+        }
+        let seg = Segments::by_group(&self.ids, self.groups.len());
+        let durations = seg.gather(&self.durations);
+        let errors = seg.gather(&self.errors);
+        let dur_stats = self.backend.reduce_u64(&seg, &durations)?;
+        let err_stats = self.backend.reduce_u64(&seg, &errors)?;
+        let sketches: Vec<DurationSketch> = (0..seg.groups())
+            .into_par_iter()
+            .map(|g| {
+                let mut s = DurationSketch::new();
+                durations[seg.range(g)].iter().for_each(|&d| s.add(d));
+                s
+            })
+            .collect();
+        self.accs.resize_with(self.groups.len(), TraceAcc::default);
+        for (g, ((d, e), sketch)) in dur_stats.iter().zip(&err_stats).zip(sketches).enumerate() {
+            if d.count > 0 {
+                self.accs[g].merge(&TraceAcc { durations: *d, errors: e.sum, sketch });
+            }
+        }
+        self.ids.clear();
+        self.durations.clear();
+        self.errors.clear();
+        Ok(())
+    }
+
+    /// The value columns, in group id order.
+    pub fn finish(mut self) -> Result<(GroupTable, Vec<(Field, ArrayRef)>)> {
+        self.flush()?;
+        let accs = &self.accs;
+        let col = |name: &str, f: &dyn Fn(&TraceAcc) -> Option<u64>| -> (Field, ArrayRef) {
+            let values: UInt64Array = accs.iter().map(f).collect();
+            (Field::new(name, DataType::UInt64, true), Arc::new(values) as ArrayRef)
+        };
+        let cols = vec![
+            col("span_count", &|a| Some(a.durations.count)),
+            col("error_count", &|a| Some(a.errors)),
+            col("duration_sum_ns", &|a| Some(a.durations.sum)),
+            col("duration_min_ns", &|a| (a.durations.count > 0).then_some(a.durations.min)),
+            col("duration_max_ns", &|a| (a.durations.count > 0).then_some(a.durations.max)),
+            col("duration_p50_ns", &|a| a.sketch.quantile(0.50)),
+            col("duration_p90_ns", &|a| a.sketch.quantile(0.90)),
+            col("duration_p99_ns", &|a| a.sketch.quantile(0.99)),
+        ];
+        Ok((self.groups, cols))
+    }
+}
