@@ -40,7 +40,6 @@ pub fn status_code_name(c: i64) -> String {
 #[derive(Clone)]
 enum ColumnKind {
     Inferred,
-    Enum(fn(i64) -> String),
     Int32,
     Timestamp,
 }
@@ -65,10 +64,6 @@ fn int_of(v: &KeyValue) -> Option<i64> {
 /// Builds one key column; inferred columns keep a single JSON type when all values share it.
 fn key_array(kind: &ColumnKind, values: &[&KeyValue]) -> (DataType, ArrayRef) {
     match kind {
-        ColumnKind::Enum(name) => {
-            let a: StringArray = values.iter().map(|v| int_of(v).map(name)).collect();
-            (DataType::Utf8, Arc::new(a))
-        }
         ColumnKind::Int32 => {
             let a: Int32Array = values.iter().map(|v| int_of(v).map(|i| i as i32)).collect();
             (DataType::Int32, Arc::new(a))
@@ -112,8 +107,6 @@ fn key_array(kind: &ColumnKind, values: &[&KeyValue]) -> (DataType, ArrayRef) {
 
 fn column_kind(kind: &KeyKind) -> ColumnKind {
     match kind {
-        KeyKind::Kind => ColumnKind::Enum(span_kind_name),
-        KeyKind::StatusCode => ColumnKind::Enum(status_code_name),
         KeyKind::SeverityNumber => ColumnKind::Int32,
         KeyKind::Window(_) => ColumnKind::Timestamp,
         _ => ColumnKind::Inferred,
@@ -130,7 +123,20 @@ pub fn finish_batch(
     values: Vec<(Field, ArrayRef)>,
 ) -> Result<RecordBatch> {
     let n_parts = keys.len() + usize::from(suffix_column.is_some());
-    let decoded: Vec<Vec<KeyValue>> = groups.keys().iter().map(|k| decode_key(k, n_parts)).collect();
+    let mut decoded: Vec<Vec<KeyValue>> = groups.keys().iter().map(|k| decode_key(k, n_parts)).collect();
+    // Enum keys print (and therefore sort) as their OTLP names.
+    for (i, spec) in keys.iter().enumerate() {
+        let name: fn(i64) -> String = match spec.kind {
+            KeyKind::Kind => span_kind_name,
+            KeyKind::StatusCode => status_code_name,
+            _ => continue,
+        };
+        for row in &mut decoded {
+            if let KeyValue::Int(v) = row[i] {
+                row[i] = KeyValue::Str(name(v));
+            }
+        }
+    }
 
     // Column layout: each key, `attr.*` expanded to the sorted union of attribute keys.
     let mut layout: Vec<(String, ColumnKind, usize, Option<String>)> = Vec::new();
