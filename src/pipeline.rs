@@ -205,8 +205,9 @@ where
         pending.insert(seq, (input, frame, offset, outcome));
         while let Some((input, frame, offset, outcome)) = pending.remove(&next) {
             next += 1;
-            let _ = permit_rx.try_recv();
+            // Count down before handing the permit back, so the count never exceeds the bound.
             in_flight.fetch_sub(1, Ordering::SeqCst);
+            let _ = permit_rx.try_recv();
             let location = FrameLocation { path: sources[input].display(), frame, offset };
             let t0 = Instant::now();
             let event = match outcome {

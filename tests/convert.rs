@@ -509,11 +509,13 @@ fn row_group_size_sets_the_row_groups() {
     assert_eq!(res.status.code(), Some(2));
 }
 
+type CodecCheck = fn(Compression) -> bool;
+
 #[test]
 fn compression_and_statistics_are_recorded_in_the_file() {
     let tmp = tempfile::tempdir().unwrap();
     let [t, _, _] = write_all_fixtures(tmp.path());
-    let cases: [(&str, fn(Compression) -> bool); 5] = [
+    let cases: [(&str, CodecCheck); 5] = [
         ("snappy", |c| c == Compression::SNAPPY),
         ("zstd", |c| matches!(c, Compression::ZSTD(_))),
         ("gzip", |c| matches!(c, Compression::GZIP(_))),

@@ -94,7 +94,12 @@ fn adapter_report_and_16m_row_throughput() {
     let Some(ctx) = gpu_or_skip("adapter_report_and_16m_row_throughput") else {
         return;
     };
-    eprintln!("adapter: {} ({})", ctx.adapter_name(), ctx.backend_name());
+    eprintln!(
+        "adapter: {} ({}, software: {})",
+        ctx.adapter_name(),
+        ctx.backend_name(),
+        ctx.is_software()
+    );
     eprintln!("capabilities: {:?}", ctx.capabilities());
     eprintln!("{}", ctx.describe());
 
