@@ -72,6 +72,9 @@ fn report_aggregate(result: &aggregate::AggregateOutput) {
             for line in ctx.describe().lines() {
                 eprintln!("  {line}");
             }
+            if !ctx.capabilities().shader_f64 {
+                eprintln!("  f64 sums/min/max: cpu fallback (adapter lacks SHADER_F64)");
+            }
             eprintln!("  duration quantile sketches and exponential-histogram merges: cpu");
         }
     }

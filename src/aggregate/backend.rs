@@ -123,12 +123,6 @@ fn gpu_err(e: GpuError) -> Error {
     Error::Gpu(e.to_string())
 }
 
-/// Whether this backend reduces f64 itself; without SHADER_F64 the caller's
-/// f64 columns fall back to the CPU (reported in `--verbose`).
-pub fn gpu_has_f64(backend: Backend) -> bool {
-    matches!(backend, Backend::Gpu(ctx) if ctx.capabilities().shader_f64)
-}
-
 impl Backend {
     /// Per-group stats of `values` (in segment order).
     pub fn reduce_u64(&self, seg: &Segments, values: &[u64]) -> Result<Vec<U64Partial>> {
@@ -190,9 +184,8 @@ impl Backend {
     /// Per group, the value at the greatest time (ties: the later row).
     pub fn last_by_time(&self, seg: &Segments, times: &[u64], values: &[f64]) -> Result<Vec<Option<f64>>> {
         match self {
-            Backend::Gpu(ctx) if ctx.capabilities().shader_f64 => {
-                ctx.last_by_time(&seg.offsets, times, values).map_err(gpu_err)
-            }
+            // Values move as raw bits, so this needs no f64 support.
+            Backend::Gpu(ctx) => ctx.last_by_time(&seg.offsets, times, values).map_err(gpu_err),
             _ => Ok((0..seg.groups())
                 .into_par_iter()
                 .map(|g| {

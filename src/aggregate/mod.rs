@@ -85,18 +85,12 @@ pub fn choose_backend(arg: BackendArg, sources: &[InputSource]) -> Result<Backen
                 return Ok(Backend::Cpu);
             }
             Ok(match GpuContext::shared() {
-                Ok(ctx) if !is_software(ctx) => Backend::Gpu(ctx),
+                // Software rasterizers (Mesa lavapipe) are correct but never faster than the CPU backend.
+                Ok(ctx) if !ctx.is_software() => Backend::Gpu(ctx),
                 _ => Backend::Cpu,
             })
         }
     }
-}
-
-/// Software rasterizers (Mesa lavapipe, SwiftShader) emulate a GPU on the CPU:
-/// correct, but never faster than the CPU backend, so `auto` skips them.
-fn is_software(ctx: &GpuContext) -> bool {
-    let name = ctx.adapter_name().to_lowercase();
-    ["llvmpipe", "lavapipe", "swiftshader", "softpipe"].iter().any(|s| name.contains(s))
 }
 
 /// `aggregate` as the CLI runs it.
