@@ -59,6 +59,8 @@ pub enum Error {
     Output { path: PathBuf, message: String },
     #[error("{0}")]
     Aggregate(String),
+    #[error(transparent)]
+    Generate(#[from] crate::generate::GenerateError),
 }
 
 impl Error {
@@ -68,7 +70,12 @@ impl Error {
 
     /// True when the error is a closed stdout (`| head`), which ends quietly.
     pub fn is_broken_pipe(&self) -> bool {
-        matches!(self, Error::Io { source, .. } if source.kind() == std::io::ErrorKind::BrokenPipe)
+        let source = match self {
+            Error::Io { source, .. } => source,
+            Error::Generate(crate::generate::GenerateError::Io { source, .. }) => source,
+            _ => return false,
+        };
+        source.kind() == std::io::ErrorKind::BrokenPipe
     }
 }
 

@@ -55,6 +55,12 @@ pub fn run(cli: cli::Cli, out: &mut dyn Write) -> Result<Outcome> {
                 None => export::print::write_batch(&result.batch, args.format, out).map_err(stdout_err)?,
             }
         }
+        cli::Command::Generate(args) => {
+            let bar = progress::records_bar(generate::total_records(&args));
+            let summary = generate::run_with_progress(&args, &mut |n| bar.set_position(n))?;
+            bar.finish_and_clear();
+            eprintln!("generate: {} records in {} frames, {} bytes", summary.records, summary.frames, summary.bytes);
+        }
         cli::Command::Convert(args) => {
             convert::convert(&args)?;
         }

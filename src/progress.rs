@@ -22,3 +22,15 @@ pub fn bytes_bar(enabled: bool, sources: &[InputSource]) -> ProgressBar {
     }
     bar
 }
+
+/// A bar over a known number of records (`generate`); hidden when stderr is not a terminal.
+pub fn records_bar(total: u64) -> ProgressBar {
+    if !std::io::IsTerminal::is_terminal(&std::io::stderr()) {
+        return ProgressBar::hidden();
+    }
+    let bar = ProgressBar::new(total);
+    if let Ok(style) = ProgressStyle::with_template("{spinner} {human_pos}/{human_len} records {per_sec} {wide_bar} {eta}") {
+        bar.set_style(style);
+    }
+    bar
+}
