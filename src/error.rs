@@ -23,6 +23,8 @@ pub enum FrameProblem {
     MixedSignals { expected: Signal, found: Signal },
     #[error("cannot read: {0}")]
     Read(String),
+    #[error("--signal {forced} given, but this frame holds {found}")]
+    SignalMismatch { forced: Signal, found: Signal },
     #[error("decompression failed: {0}")]
     Decompress(String),
     #[error("invalid Parquet: {0}")]

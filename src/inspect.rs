@@ -60,6 +60,8 @@ pub fn inspect(args: &InspectArgs) -> Result<InspectReport> {
     let sources = expand_inputs(&args.input.inputs)?;
     let mut opts = PipelineOptions::from_args(&args.input);
     opts.build_columns = false;
+    // Parquet input is still read as columns: counts need no attribute maps.
+    opts.projection = crate::columns::Projection::LEAN;
     opts.forced_signal = args.signal.map(Into::into);
     let mut per_input = vec![InspectCounts::default(); sources.len()];
     pipeline::run(&sources, &opts, |_| Ok(()), |event| {

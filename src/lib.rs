@@ -2,6 +2,7 @@
 //! input (bytes, framing) → decode (columns) → aggregate / convert / validate → export.
 
 pub mod aggregate;
+pub mod bench;
 pub mod cli;
 pub mod columns;
 pub mod convert;
@@ -64,7 +65,10 @@ pub fn run(cli: cli::Cli, out: &mut dyn Write) -> Result<Outcome> {
         cli::Command::Convert(args) => {
             convert::convert(&args)?;
         }
-        _ => return Err(Error::Usage("command not available yet".into())),
+        cli::Command::Bench(args) => {
+            let report = bench::bench(&args)?;
+            bench::write_report(&report, args.json, out).map_err(stdout_err)?;
+        }
     }
     Ok(Outcome::Ok)
 }

@@ -31,6 +31,8 @@ pub struct PipelineOptions {
     pub only_signal: Option<Signal>,
     /// False when only counts are needed (`inspect`).
     pub build_columns: bool,
+    /// Which costly columns to fill (OTLP) or read (Parquet).
+    pub projection: crate::columns::Projection,
     pub progress: bool,
 }
 
@@ -44,6 +46,7 @@ impl PipelineOptions {
             forced_signal: None,
             only_signal: None,
             build_columns: true,
+            projection: crate::columns::Projection::ALL,
             progress: false,
         }
     }
@@ -260,7 +263,7 @@ where
             Ok(d) => d,
             Err(p) => return Outcome::Bad(p),
         },
-        Work::RowGroup { path, table, row_group } => match parquet::read_row_group(&path, table, row_group, opts.batch_rows) {
+        Work::RowGroup { path, table, row_group } => match parquet::read_row_group(&path, table, row_group, opts) {
             Ok(tables) => crate::decode::to_columns::from_tables(tables),
             Err(p) => return Outcome::Bad(p),
         },
@@ -277,7 +280,7 @@ fn decode_frame(data: Vec<u8>, opts: &PipelineOptions) -> std::result::Result<De
         return Ok(DecodedFrame::default());
     };
     let build = opts.build_columns && opts.only_signal.is_none_or(|s| s == request.signal());
-    Ok(to_columns::to_columns(&request, opts.batch_rows, build))
+    Ok(to_columns::to_columns_projected(&request, opts.batch_rows, build.then_some(opts.projection)))
 }
 
 /// The reader stage: walks inputs in order and emits units, each after taking a permit.

@@ -21,6 +21,7 @@ use std::collections::BTreeMap;
 use arrow::array::RecordBatch;
 
 use crate::cli::{AggregateArgs, BackendArg};
+use crate::columns::Projection;
 use crate::decode::{DecodedFrame, Signal};
 use crate::error::{Error, Result};
 use crate::input::{expand_inputs, InputSource};
@@ -42,6 +43,19 @@ pub struct AggregateSpec {
 }
 
 impl AggregateSpec {
+    /// Only the attribute maps the keys read are filled or read.
+    pub fn projection(&self) -> Projection {
+        let mut p = Projection::LEAN;
+        for k in &self.keys {
+            match k.kind {
+                keys::KeyKind::Resource(_) => p.resource_attributes = true,
+                keys::KeyKind::Attr(_) | keys::KeyKind::AllAttrs => p.attributes = true,
+                _ => {}
+            }
+        }
+        p
+    }
+
     pub fn from_args(args: &AggregateArgs) -> Result<Self> {
         let window = match &args.window {
             Some(w) => {
@@ -116,6 +130,7 @@ pub fn aggregate_sources(
     let mut opts = opts.clone();
     opts.only_signal = Some(spec.signal);
     opts.forced_signal = None;
+    opts.projection = spec.projection();
     let pool = opts.thread_pool()?;
     let keys = &spec.keys;
     let mut seen = SignalTracker::new(spec.signal, sources.len());

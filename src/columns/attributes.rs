@@ -2,6 +2,7 @@
 //! sibling `*_types` map that records the type of every non-string value, so
 //! an int stays recoverable as an int (see docs/schema.md).
 
+use std::borrow::Cow;
 use std::sync::Arc;
 
 use arrow::array::{ArrayRef, MapBuilder, MapFieldNames, StringBuilder};
@@ -42,23 +43,24 @@ pub struct AttrText {
 
 /// Renders a value as text: strings as themselves, scalars in their shortest
 /// exact form, bytes as base64, arrays and kvlists as OTLP/JSON.
-pub fn any_value_text(value: Option<&AnyValue>) -> (String, Option<&'static str>) {
+/// Strings are borrowed: they are the common case and need no copy.
+pub fn any_value_text(value: Option<&AnyValue>) -> (Cow<'_, str>, Option<&'static str>) {
     match value.and_then(|v| v.value.as_ref()) {
-        Some(Value::StringValue(s)) => (s.clone(), None),
-        Some(Value::BoolValue(b)) => (b.to_string(), Some(TYPE_BOOL)),
-        Some(Value::IntValue(i)) => (i.to_string(), Some(TYPE_INT)),
-        Some(Value::DoubleValue(d)) => (format_f64(*d), Some(TYPE_DOUBLE)),
-        Some(Value::BytesValue(b)) => (base64_encode(b), Some(TYPE_BYTES)),
-        Some(Value::StringValueStrindex(i)) => (i.to_string(), Some(TYPE_STRINDEX)),
+        Some(Value::StringValue(s)) => (Cow::Borrowed(s), None),
+        Some(Value::BoolValue(b)) => (Cow::Borrowed(if *b { "true" } else { "false" }), Some(TYPE_BOOL)),
+        Some(Value::IntValue(i)) => (i.to_string().into(), Some(TYPE_INT)),
+        Some(Value::DoubleValue(d)) => (format_f64(*d).into(), Some(TYPE_DOUBLE)),
+        Some(Value::BytesValue(b)) => (base64_encode(b).into(), Some(TYPE_BYTES)),
+        Some(Value::StringValueStrindex(i)) => (i.to_string().into(), Some(TYPE_STRINDEX)),
         Some(Value::ArrayValue(a)) => (
-            serde_json::Value::Array(a.values.iter().map(any_value_json).collect()).to_string(),
+            serde_json::Value::Array(a.values.iter().map(any_value_json).collect()).to_string().into(),
             Some(TYPE_ARRAY),
         ),
         Some(Value::KvlistValue(kv)) => (
-            serde_json::Value::Array(kv.values.iter().map(key_value_json).collect()).to_string(),
+            serde_json::Value::Array(kv.values.iter().map(key_value_json).collect()).to_string().into(),
             Some(TYPE_KVLIST),
         ),
-        None => (String::new(), Some(TYPE_EMPTY)),
+        None => (Cow::Borrowed(""), Some(TYPE_EMPTY)),
     }
 }
 
@@ -120,7 +122,7 @@ pub fn attributes_text(attrs: &[KeyValue]) -> Vec<AttrText> {
         .iter()
         .map(|kv| {
             let (value, type_tag) = any_value_text(kv.value.as_ref());
-            AttrText { key: kv.key.clone(), value, type_tag }
+            AttrText { key: kv.key.clone(), value: value.into_owned(), type_tag }
         })
         .collect()
 }
@@ -195,11 +197,15 @@ mod tests {
 
     #[test]
     fn scalars_render_exactly_with_type_tags() {
-        assert_eq!(any_value_text(Some(&av(Value::StringValue("x".into())))), ("x".into(), None));
-        assert_eq!(any_value_text(Some(&av(Value::IntValue(-42)))), ("-42".into(), Some(TYPE_INT)));
-        assert_eq!(any_value_text(Some(&av(Value::DoubleValue(0.1)))), ("0.1".into(), Some(TYPE_DOUBLE)));
-        assert_eq!(any_value_text(Some(&av(Value::BoolValue(true)))), ("true".into(), Some(TYPE_BOOL)));
-        assert_eq!(any_value_text(None), (String::new(), Some(TYPE_EMPTY)));
+        let text = |v: Option<&AnyValue>| {
+            let (t, tag) = any_value_text(v);
+            (t.into_owned(), tag)
+        };
+        assert_eq!(text(Some(&av(Value::StringValue("x".into())))), ("x".into(), None));
+        assert_eq!(text(Some(&av(Value::IntValue(-42)))), ("-42".into(), Some(TYPE_INT)));
+        assert_eq!(text(Some(&av(Value::DoubleValue(0.1)))), ("0.1".into(), Some(TYPE_DOUBLE)));
+        assert_eq!(text(Some(&av(Value::BoolValue(true)))), ("true".into(), Some(TYPE_BOOL)));
+        assert_eq!(text(None), (String::new(), Some(TYPE_EMPTY)));
     }
 
     #[test]

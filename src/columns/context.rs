@@ -97,8 +97,8 @@ impl ScopeContext {
     }
 }
 
-#[derive(Default)]
 pub struct ContextBuilder {
+    projection: super::Projection,
     service_name: StringBuilder,
     resource_attributes: AttributeMapBuilder,
     resource_dropped: UInt32Builder,
@@ -110,15 +110,37 @@ pub struct ContextBuilder {
     scope_schema_url: StringBuilder,
 }
 
+impl Default for ContextBuilder {
+    fn default() -> Self {
+        Self::new(super::Projection::ALL)
+    }
+}
+
 impl ContextBuilder {
+    pub fn new(projection: super::Projection) -> Self {
+        Self {
+            projection,
+            service_name: StringBuilder::new(),
+            resource_attributes: AttributeMapBuilder::default(),
+            resource_dropped: UInt32Builder::new(),
+            resource_schema_url: StringBuilder::new(),
+            scope_name: StringBuilder::new(),
+            scope_version: StringBuilder::new(),
+            scope_attributes: AttributeMapBuilder::default(),
+            scope_dropped: UInt32Builder::new(),
+            scope_schema_url: StringBuilder::new(),
+        }
+    }
+
     pub fn append(&mut self, resource: &ResourceContext, scope: &ScopeContext) {
         self.service_name.append_option(resource.service_name.as_deref());
-        self.resource_attributes.append_rendered(&resource.attributes);
+        let p = self.projection;
+        self.resource_attributes.append_rendered(if p.resource_attributes { &resource.attributes } else { &[] });
         self.resource_dropped.append_value(resource.dropped_attributes_count);
         self.resource_schema_url.append_value(&resource.schema_url);
         self.scope_name.append_value(&scope.name);
         self.scope_version.append_value(&scope.version);
-        self.scope_attributes.append_rendered(&scope.attributes);
+        self.scope_attributes.append_rendered(if p.scope_attributes { &scope.attributes } else { &[] });
         self.scope_dropped.append_value(scope.dropped_attributes_count);
         self.scope_schema_url.append_value(&scope.schema_url);
     }

@@ -39,6 +39,7 @@ pub fn schema() -> SchemaRef {
 
 pub struct LogBuilder {
     rows: usize,
+    projection: super::Projection,
     context: ContextBuilder,
     time: TimestampNanosecondBuilder,
     observed_time: TimestampNanosecondBuilder,
@@ -56,9 +57,16 @@ pub struct LogBuilder {
 
 impl Default for LogBuilder {
     fn default() -> Self {
+        Self::new(super::Projection::ALL)
+    }
+}
+
+impl LogBuilder {
+    pub fn new(projection: super::Projection) -> Self {
         Self {
             rows: 0,
-            context: ContextBuilder::default(),
+            projection,
+            context: ContextBuilder::new(projection),
             time: timestamp_builder(),
             observed_time: timestamp_builder(),
             severity_number: Int32Builder::new(),
@@ -73,9 +81,7 @@ impl Default for LogBuilder {
             event_name: StringBuilder::new(),
         }
     }
-}
 
-impl LogBuilder {
     pub fn len(&self) -> usize {
         self.rows
     }
@@ -103,7 +109,7 @@ impl LogBuilder {
                 self.body_type.append_option(tag);
             }
         }
-        self.attributes.append_key_values(&log.attributes);
+        self.attributes.append_key_values(if self.projection.attributes { &log.attributes } else { &[] });
         self.dropped_attributes.append_value(log.dropped_attributes_count);
         self.flags.append_value(log.flags);
         self.trace_id.append(&log.trace_id);

@@ -145,6 +145,7 @@ struct ExemplarBuilder {
 
 /// Columns every point table starts with.
 struct PointHeaderBuilder {
+    projection: super::Projection,
     context: ContextBuilder,
     name: StringBuilder,
     description: StringBuilder,
@@ -159,8 +160,15 @@ struct PointHeaderBuilder {
 
 impl Default for PointHeaderBuilder {
     fn default() -> Self {
+        Self::new(super::Projection::ALL)
+    }
+}
+
+impl PointHeaderBuilder {
+    fn new(projection: super::Projection) -> Self {
         Self {
-            context: ContextBuilder::default(),
+            projection,
+            context: ContextBuilder::new(projection),
             name: StringBuilder::new(),
             description: StringBuilder::new(),
             unit: StringBuilder::new(),
@@ -200,11 +208,13 @@ impl PointHeaderBuilder {
         self.series_id.append_value(m.series.clone().finish_with_attributes(p.attributes));
         self.start.append_value(ts(p.start));
         self.time.append_value(ts(p.time));
-        self.attributes.append_key_values(p.attributes);
+        // The series id above hashes the attributes, so they are read even when not kept.
+        self.attributes.append_key_values(if self.projection.attributes { p.attributes } else { &[] });
         self.flags.append_value(p.flags);
+        let exemplars = if self.projection.nested { p.exemplars } else { &[] };
         let ex = &mut self.exemplars;
-        ex.offsets.push_items(p.exemplars.len());
-        for e in p.exemplars {
+        ex.offsets.push_items(exemplars.len());
+        for e in exemplars {
             ex.attributes.append_key_values(&e.filtered_attributes);
             ex.time.append_value(ts(e.time_unix_nano));
             match e.value {
@@ -256,6 +266,17 @@ pub struct MetricBuilders {
     pub histogram: HistogramBuilder,
     pub exp_histogram: ExpHistogramBuilder,
     pub summary: SummaryBuilder,
+}
+
+impl MetricBuilders {
+    pub fn new(projection: super::Projection) -> Self {
+        let mut b = Self::default();
+        b.number.header = PointHeaderBuilder::new(projection);
+        b.histogram.header = PointHeaderBuilder::new(projection);
+        b.exp_histogram.header = PointHeaderBuilder::new(projection);
+        b.summary.header = PointHeaderBuilder::new(projection);
+        b
+    }
 }
 
 #[derive(Default)]
@@ -481,8 +502,9 @@ impl SummaryBuilder {
         self.header.append(r, s, m, header);
         self.count.append_value(p.count);
         self.sum.append_value(p.sum);
-        self.quantile_offsets.push_items(p.quantile_values.len());
-        for q in &p.quantile_values {
+        let quantiles = if self.header.projection.nested { &p.quantile_values[..] } else { &[] };
+        self.quantile_offsets.push_items(quantiles.len());
+        for q in quantiles {
             self.quantile.append_value(q.quantile);
             self.value.append_value(q.value);
         }

@@ -61,6 +61,35 @@ impl Table {
     }
 }
 
+/// Which costly columns to fill. Columns left out keep their type but hold empty
+/// maps / lists, so a batch still matches its table schema; Parquet input drops
+/// them instead. Aggregation and validation only ask for what they read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Projection {
+    pub resource_attributes: bool,
+    pub scope_attributes: bool,
+    /// Record (span / point / log) attributes.
+    pub attributes: bool,
+    /// Events, links, exemplars, summary quantiles.
+    pub nested: bool,
+}
+
+impl Projection {
+    pub const ALL: Projection = Projection { resource_attributes: true, scope_attributes: true, attributes: true, nested: true };
+    pub const LEAN: Projection = Projection { resource_attributes: false, scope_attributes: false, attributes: false, nested: false };
+
+    /// Whether a top-level column of any table is kept.
+    pub fn keeps(&self, column: &str) -> bool {
+        match column {
+            "resource_attributes" | "resource_attribute_types" => self.resource_attributes,
+            "scope_attributes" | "scope_attribute_types" => self.scope_attributes,
+            "attributes" | "attribute_types" => self.attributes,
+            "events" | "links" | "exemplars" | "quantile_values" => self.nested,
+            _ => true,
+        }
+    }
+}
+
 /// One batch of rows of one table.
 #[derive(Debug, Clone)]
 pub struct TableBatch {

@@ -87,6 +87,7 @@ struct LinksBuilder {
 
 pub struct SpanBuilder {
     rows: usize,
+    projection: super::Projection,
     context: ContextBuilder,
     trace_id: IdBuilder,
     span_id: IdBuilder,
@@ -109,9 +110,16 @@ pub struct SpanBuilder {
 
 impl Default for SpanBuilder {
     fn default() -> Self {
+        Self::new(super::Projection::ALL)
+    }
+}
+
+impl SpanBuilder {
+    pub fn new(projection: super::Projection) -> Self {
         Self {
             rows: 0,
-            context: ContextBuilder::default(),
+            projection,
+            context: ContextBuilder::new(projection),
             trace_id: IdBuilder::new(TRACE_ID_LEN),
             span_id: IdBuilder::new(SPAN_ID_LEN),
             parent_span_id: IdBuilder::new(SPAN_ID_LEN),
@@ -145,9 +153,7 @@ impl Default for SpanBuilder {
             status_message: StringBuilder::new(),
         }
     }
-}
 
-impl SpanBuilder {
     pub fn len(&self) -> usize {
         self.rows
     }
@@ -168,12 +174,14 @@ impl SpanBuilder {
         self.kind.append_value(span.kind);
         self.start.append_value(ts(span.start_time_unix_nano));
         self.end.append_value(ts(span.end_time_unix_nano));
-        self.attributes.append_key_values(&span.attributes);
+        let p = self.projection;
+        self.attributes.append_key_values(if p.attributes { &span.attributes } else { &[] });
         self.dropped_attributes.append_value(span.dropped_attributes_count);
 
+        let (events, links) = if p.nested { (&span.events[..], &span.links[..]) } else { (&[][..], &[][..]) };
         let ev = &mut self.events;
-        ev.offsets.push_items(span.events.len());
-        for e in &span.events {
+        ev.offsets.push_items(events.len());
+        for e in events {
             ev.time.append_value(ts(e.time_unix_nano));
             ev.name.append_value(&e.name);
             ev.attributes.append_key_values(&e.attributes);
@@ -183,8 +191,8 @@ impl SpanBuilder {
         self.dropped_events.append_value(span.dropped_events_count);
 
         let ln = &mut self.links;
-        ln.offsets.push_items(span.links.len());
-        for l in &span.links {
+        ln.offsets.push_items(links.len());
+        for l in links {
             ln.trace_id.append(&l.trace_id);
             ln.span_id.append(&l.span_id);
             ln.trace_state.append_value(&l.trace_state);

@@ -77,13 +77,17 @@ fn is_json(data: &[u8]) -> bool {
 /// Returns None for a message with no records and no signal to tell (an empty request).
 pub fn decode_message(data: &[u8], forced: Option<Signal>) -> Result<Option<Request>, FrameProblem> {
     if is_json(data) {
-        let value = json::parse(data).map_err(|e| FrameProblem::InvalidJson(e.to_string()))?;
-        let signal = match forced {
-            Some(s) => s,
-            None => match json::sniff_signal(&value) {
-                Ok(s) => s.into(),
-                Err(_) => return Err(FrameProblem::UnknownSignal),
-            },
+        // FrameProblem::InvalidJson says "invalid JSON: " itself: a syntax error's text must not repeat it.
+        let value = json::parse(data).map_err(|e| match e {
+            json::JsonError::Syntax(m) => FrameProblem::InvalidJson(m),
+            e => FrameProblem::InvalidJson(e.to_string()),
+        })?;
+        // The top-level key names the signal; a different --signal would read nothing.
+        let signal = match (forced, json::sniff_signal(&value).map(Signal::from)) {
+            (Some(f), Ok(found)) if f != found => return Err(FrameProblem::SignalMismatch { forced: f, found }),
+            (Some(f), _) => f,
+            (None, Ok(s)) => s,
+            (None, Err(_)) => return Err(FrameProblem::UnknownSignal),
         };
         let invalid = |e: json::JsonError| FrameProblem::InvalidJson(e.to_string());
         return Ok(Some(match signal {
@@ -92,9 +96,12 @@ pub fn decode_message(data: &[u8], forced: Option<Signal>) -> Result<Option<Requ
             Signal::Logs => Request::Logs(json::logs_from_value(&value).map_err(invalid)?),
         }));
     }
-    let signal = match forced.or_else(|| proto::sniff_signal(data)) {
-        Some(s) => s,
-        None => {
+    let sniffed = forced.map_or_else(|| proto::sniff_signal(data), proto::Sniffed::Signal);
+    let signal = match sniffed {
+        proto::Sniffed::Signal(s) => s,
+        // Records that fit no signal are reported, never dropped as empty.
+        proto::Sniffed::Unknown => return Err(FrameProblem::UnknownSignal),
+        proto::Sniffed::Empty => {
             // No record to sniff: valid only if it is an (empty) export request at all.
             return ExportTraceServiceRequest::decode(data)
                 .map(|_| None)

@@ -72,19 +72,37 @@ fn len_fields(buf: &[u8], wanted: u32) -> impl Iterator<Item = &[u8]> {
     })
 }
 
-/// Guesses the signal from the first record found: spans carry fixed64 times
-/// at fields 7/8 and a varint kind at 6; log records a fixed64 time at 1/11, a
-/// varint severity at 2 or fixed32 flags at 8; metrics a data message at 5/7/9/10/11.
-/// None when the message holds no record to look at.
-pub fn sniff_signal(message: &[u8]) -> Option<Signal> {
+/// What the wire types say about a message.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Sniffed {
+    Signal(Signal),
+    /// No record at all: an empty request of any signal.
+    Empty,
+    /// Records whose fields fit no signal for certain.
+    Unknown,
+}
+
+/// Guesses the signal from the first record that tells: spans carry fixed64
+/// times at fields 7/8 and a varint kind at 6; log records a fixed64 time at
+/// 1/11, a varint severity at 2 or fixed32 flags at 8; metrics a data message
+/// at 5/7/9/10/11.
+pub fn sniff_signal(message: &[u8]) -> Sniffed {
+    let mut any_record = false;
     for resource in len_fields(message, 1) {
         for scope in len_fields(resource, 2) {
-            if let Some(record) = len_fields(scope, 2).next() {
-                return classify_record(record);
+            for record in len_fields(scope, 2) {
+                any_record = true;
+                if let Some(signal) = classify_record(record) {
+                    return Sniffed::Signal(signal);
+                }
             }
         }
     }
-    None
+    if any_record {
+        Sniffed::Unknown
+    } else {
+        Sniffed::Empty
+    }
 }
 
 fn classify_record(record: &[u8]) -> Option<Signal> {
@@ -123,8 +141,8 @@ mod tests {
 
     #[test]
     fn official_binary_examples_sniff_correctly() {
-        assert_eq!(sniff_signal(&example("trace.protobuf-bin")), Some(Signal::Traces));
-        assert_eq!(sniff_signal(&example("metrics.protobuf-bin")), Some(Signal::Metrics));
+        assert_eq!(sniff_signal(&example("trace.protobuf-bin")), Sniffed::Signal(Signal::Traces));
+        assert_eq!(sniff_signal(&example("metrics.protobuf-bin")), Sniffed::Signal(Signal::Metrics));
     }
 
     #[test]
@@ -138,8 +156,8 @@ mod tests {
                 ..Default::default()
             }],
         };
-        assert_eq!(sniff_signal(&req.encode_to_vec()), Some(Signal::Logs));
-        assert_eq!(sniff_signal(&ExportMetricsServiceRequest::default().encode_to_vec()), None);
-        assert_eq!(sniff_signal(b"\xff\xff\xff"), None);
+        assert_eq!(sniff_signal(&req.encode_to_vec()), Sniffed::Signal(Signal::Logs));
+        assert_eq!(sniff_signal(&ExportMetricsServiceRequest::default().encode_to_vec()), Sniffed::Empty);
+        assert_eq!(sniff_signal(b"\xff\xff\xff"), Sniffed::Empty);
     }
 }

@@ -9,7 +9,7 @@ use crate::columns::context::{ResourceContext, ScopeContext};
 use crate::columns::logs::LogBuilder;
 use crate::columns::metrics::{metric_series_hasher, resource_series_hasher, MetricBuilders, MetricContext};
 use crate::columns::spans::SpanBuilder;
-use crate::columns::{Table, TableBatch};
+use crate::columns::{Projection, Table, TableBatch};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum PointType {
@@ -89,11 +89,18 @@ pub struct DecodedFrame {
 /// Turns a request into batches of at most `batch_rows` rows per table;
 /// with `build_columns` false only the counts are taken.
 pub fn to_columns(request: &Request, batch_rows: usize, build_columns: bool) -> DecodedFrame {
+    to_columns_projected(request, batch_rows, build_columns.then_some(Projection::ALL))
+}
+
+/// `to_columns` filling only the columns `projection` asks for (None: counts only).
+pub fn to_columns_projected(request: &Request, batch_rows: usize, projection: Option<Projection>) -> DecodedFrame {
     let mut out = DecodedFrame { signal: Some(request.signal()), ..DecodedFrame::default() };
     let batch_rows = batch_rows.max(1);
+    let build_columns = projection.is_some();
+    let projection = projection.unwrap_or(Projection::ALL);
     match request {
         Request::Traces(req) => {
-            let mut b = SpanBuilder::default();
+            let mut b = SpanBuilder::new(projection);
             for rs in &req.resource_spans {
                 out.stats.resources += 1;
                 let resource = ResourceContext::new(rs.resource.as_ref(), &rs.schema_url);
@@ -119,7 +126,7 @@ pub fn to_columns(request: &Request, batch_rows: usize, build_columns: bool) -> 
             }
         }
         Request::Logs(req) => {
-            let mut b = LogBuilder::default();
+            let mut b = LogBuilder::new(projection);
             for rl in &req.resource_logs {
                 out.stats.resources += 1;
                 let resource = ResourceContext::new(rl.resource.as_ref(), &rl.schema_url);
@@ -144,7 +151,7 @@ pub fn to_columns(request: &Request, batch_rows: usize, build_columns: bool) -> 
                 out.tables.push(TableBatch { table: Table::Logs, batch: b.finish() });
             }
         }
-        Request::Metrics(req) => metrics_to_columns(req, batch_rows, build_columns, &mut out),
+        Request::Metrics(req) => metrics_to_columns(req, batch_rows, build_columns, projection, &mut out),
     }
     out
 }
@@ -153,9 +160,10 @@ fn metrics_to_columns(
     req: &opentelemetry_proto::tonic::collector::metrics::v1::ExportMetricsServiceRequest,
     batch_rows: usize,
     build: bool,
+    projection: Projection,
     out: &mut DecodedFrame,
 ) {
-    let mut b = MetricBuilders::default();
+    let mut b = MetricBuilders::new(projection);
     for rm in &req.resource_metrics {
         out.stats.resources += 1;
         let resource = ResourceContext::new(rm.resource.as_ref(), &rm.schema_url);

@@ -33,6 +33,8 @@ pub fn validate(args: &ValidateArgs) -> Result<ValidateReport> {
     let sources = expand_inputs(&args.input.inputs)?;
     let mut opts = PipelineOptions::from_args(&args.input);
     opts.only_signal = Some(Signal::Traces);
+    // Ids, times, names and services only: no attribute maps, events or links.
+    opts.projection = crate::columns::Projection::LEAN;
     let partitions = opts.threads * PARTITIONS_PER_THREAD;
 
     let t0 = Instant::now();

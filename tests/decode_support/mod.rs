@@ -126,9 +126,15 @@ pub fn int64_as_numbers(v: &Value) -> Value {
         let is_int64 = key.is_some_and(|k| INT64_KEYS.contains(&k));
         match v {
             Value::String(s) if is_int64 => number_of(s).unwrap_or_else(|| v.clone()),
-            Value::Array(items) if is_int64 => Value::Array(items.iter().map(|x| conv(key, x)).collect()),
+            Value::Array(items) if is_int64 => {
+                Value::Array(items.iter().map(|x| conv(key, x)).collect())
+            }
             Value::Array(items) => Value::Array(items.iter().map(|x| conv(None, x)).collect()),
-            Value::Object(map) => Value::Object(map.iter().map(|(k, x)| (k.clone(), conv(Some(k), x))).collect()),
+            Value::Object(map) => Value::Object(
+                map.iter()
+                    .map(|(k, x)| (k.clone(), conv(Some(k), x)))
+                    .collect(),
+            ),
             other => other.clone(),
         }
     }
@@ -148,14 +154,23 @@ pub fn enums_as_names(v: &Value) -> Value {
                 "kind" => SpanKind::try_from(n).ok().map(|k| k.as_str_name()),
                 "code" => StatusCode::try_from(n).ok().map(|k| k.as_str_name()),
                 "severityNumber" => SeverityNumber::try_from(n).ok().map(|k| k.as_str_name()),
-                "aggregationTemporality" => AggregationTemporality::try_from(n).ok().map(|k| k.as_str_name()),
+                "aggregationTemporality" => AggregationTemporality::try_from(n)
+                    .ok()
+                    .map(|k| k.as_str_name()),
                 _ => None,
             }
         };
         match v {
-            Value::Number(n) => n.as_i64().and_then(name).map_or_else(|| v.clone(), |s| Value::String(s.into())),
+            Value::Number(n) => n
+                .as_i64()
+                .and_then(name)
+                .map_or_else(|| v.clone(), |s| Value::String(s.into())),
             Value::Array(items) => Value::Array(items.iter().map(|x| conv(None, x)).collect()),
-            Value::Object(map) => Value::Object(map.iter().map(|(k, x)| (k.clone(), conv(Some(k), x))).collect()),
+            Value::Object(map) => Value::Object(
+                map.iter()
+                    .map(|(k, x)| (k.clone(), conv(Some(k), x)))
+                    .collect(),
+            ),
             other => other.clone(),
         }
     }
@@ -178,7 +193,8 @@ pub fn concat(tables: &Tables) -> BTreeMap<Table, RecordBatch> {
     tables
         .iter()
         .map(|(t, batches)| {
-            let batch = arrow::compute::concat_batches(&t.schema(), batches).expect("concat batches");
+            let batch =
+                arrow::compute::concat_batches(&t.schema(), batches).expect("concat batches");
             (*t, batch)
         })
         .collect()
@@ -215,15 +231,28 @@ pub fn opts(threads: usize, batch_rows: usize) -> PipelineOptions {
 }
 
 /// Runs the pipeline; the map stage returns the decoded tables.
-pub fn run_pipeline(sources: &[InputSource], o: &PipelineOptions) -> otlp_analytics::Result<Collected> {
-    let mut c = Collected { bytes: vec![0; sources.len()], signals: vec![Vec::new(); sources.len()], ..Default::default() };
+pub fn run_pipeline(
+    sources: &[InputSource],
+    o: &PipelineOptions,
+) -> otlp_analytics::Result<Collected> {
+    let mut c = Collected {
+        bytes: vec![0; sources.len()],
+        signals: vec![Vec::new(); sources.len()],
+        ..Default::default()
+    };
     pipeline::run(
         sources,
         o,
         |d| Ok(d.tables.clone()),
         |event| {
             match event {
-                Event::Frame { input, decoded, mapped, signal, .. } => {
+                Event::Frame {
+                    input,
+                    decoded,
+                    mapped,
+                    signal,
+                    ..
+                } => {
                     c.frames += 1;
                     add_tables(&mut c.tables, &mapped);
                     c.stats.merge(&decoded.stats);
@@ -231,8 +260,11 @@ pub fn run_pipeline(sources: &[InputSource], o: &PipelineOptions) -> otlp_analyt
                         c.signals[input].push(s);
                     }
                 }
-                Event::Skipped { location, problem, .. } => {
-                    c.skipped.push((location.frame, location.offset, problem.to_string()));
+                Event::Skipped {
+                    location, problem, ..
+                } => {
+                    c.skipped
+                        .push((location.frame, location.offset, problem.to_string()));
                 }
                 Event::InputEnd { input, bytes, .. } => c.bytes[input] = bytes,
             }
@@ -269,7 +301,11 @@ pub fn assert_batches_eq(what: &str, got: &RecordBatch, want: &RecordBatch) {
     assert_eq!(got, want, "{what}");
 }
 
-pub fn assert_tables_eq(what: &str, got: &BTreeMap<Table, RecordBatch>, want: &BTreeMap<Table, RecordBatch>) {
+pub fn assert_tables_eq(
+    what: &str,
+    got: &BTreeMap<Table, RecordBatch>,
+    want: &BTreeMap<Table, RecordBatch>,
+) {
     let got_names: Vec<Table> = got.keys().copied().collect();
     let want_names: Vec<Table> = want.keys().copied().collect();
     assert_eq!(got_names, want_names, "{what}: tables");
