@@ -104,11 +104,17 @@ enum Work {
     End { bytes: u64, framing: Option<Framing> },
 }
 
-struct Unit {
+/// Where a unit of work sits: its place in the delivery order and in its input.
+#[derive(Debug, Clone, Copy)]
+struct Place {
     seq: u64,
     input: usize,
     frame: u64,
     offset: u64,
+}
+
+struct Unit {
+    place: Place,
     work: Work,
 }
 
@@ -147,7 +153,7 @@ where
     let bound = opts.queue_frames + opts.threads;
     // Permits: the reader sends one per unit, the consumer takes it back on delivery.
     let (permit_tx, permit_rx) = bounded::<()>(bound);
-    let (out_tx, out_rx) = unbounded::<(u64, usize, u64, u64, Outcome<T>)>();
+    let (out_tx, out_rx) = unbounded::<(Place, Outcome<T>)>();
     let stop = AtomicBool::new(false);
     let in_flight = AtomicUsize::new(0);
     let peak = AtomicUsize::new(0);
@@ -165,7 +171,7 @@ where
                     let map = &map;
                     tasks.spawn(move |_| {
                         let outcome = process(unit.work, opts, map);
-                        let _ = out_tx.send((unit.seq, unit.input, unit.frame, unit.offset, outcome));
+                        let _ = out_tx.send((unit.place, outcome));
                     });
                 })
             });
@@ -192,7 +198,7 @@ where
 fn deliver_in_order<T, C>(
     sources: &[InputSource],
     opts: &PipelineOptions,
-    out_rx: &Receiver<(u64, usize, u64, u64, Outcome<T>)>,
+    out_rx: &Receiver<(Place, Outcome<T>)>,
     permit_rx: &Receiver<()>,
     in_flight: &AtomicUsize,
     report: &mut PipelineReport,
@@ -201,12 +207,12 @@ fn deliver_in_order<T, C>(
 where
     C: FnMut(Event<T>) -> Result<()>,
 {
-    let mut pending: BTreeMap<u64, (usize, u64, u64, Outcome<T>)> = BTreeMap::new();
+    let mut pending: BTreeMap<u64, (Place, Outcome<T>)> = BTreeMap::new();
     let mut next = 0u64;
     let mut stream_signal: Vec<Option<Signal>> = vec![None; sources.len()];
-    for (seq, input, frame, offset, outcome) in out_rx.iter() {
-        pending.insert(seq, (input, frame, offset, outcome));
-        while let Some((input, frame, offset, outcome)) = pending.remove(&next) {
+    for (place, outcome) in out_rx.iter() {
+        pending.insert(place.seq, (place, outcome));
+        while let Some((Place { input, frame, offset, .. }, outcome)) = pending.remove(&next) {
             next += 1;
             // Count down before handing the permit back, so the count never exceeds the bound.
             in_flight.fetch_sub(1, Ordering::SeqCst);
@@ -296,7 +302,7 @@ fn read_all(
         if stop.load(Ordering::SeqCst) || permits.send(()).is_err() {
             return false;
         }
-        emit(Unit { seq, input, frame, offset, work });
+        emit(Unit { place: Place { seq, input, frame, offset }, work });
         seq += 1;
         true
     };

@@ -441,6 +441,19 @@ fn signal_flag_overrides_sniffing() {
 }
 
 #[test]
+fn signal_flag_contradicting_json_is_an_error() {
+    let logs = examples_dir().join("logs.json");
+    let err = inspect_fails(&["--signal", "traces", s(&logs)], None);
+    assert!(
+        err.contains(&format!(
+            "error: {}: frame 0 at byte 0: --signal traces given, but this frame holds logs",
+            logs.display()
+        )),
+        "{err}"
+    );
+}
+
+#[test]
 fn an_unsniffable_frame_is_not_silently_dropped() {
     // Without --signal: the three records are counted as logs, or inspect
     // fails naming the frame; it must not report success with them missing.

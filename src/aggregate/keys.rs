@@ -119,25 +119,32 @@ fn put_str(buf: &mut Vec<u8>, s: &str) {
 }
 
 /// Encodes an attribute's text with its recorded type, so `42` (int) and `"42"` differ.
+/// Text that does not parse as its recorded type (hand-made Parquet) stays a string.
 fn put_typed(buf: &mut Vec<u8>, text: &str, type_tag: Option<&str>) {
     match type_tag {
-        Some(TYPE_INT) if text.parse::<i64>().is_ok() => {
-            buf.push(INT);
-            buf.extend_from_slice(&text.parse::<i64>().unwrap_or_default().to_le_bytes());
+        Some(TYPE_INT) => {
+            if let Ok(i) = text.parse::<i64>() {
+                buf.push(INT);
+                buf.extend_from_slice(&i.to_le_bytes());
+                return;
+            }
         }
-        Some(TYPE_DOUBLE) if text.parse::<f64>().is_ok() => {
-            buf.push(DOUBLE);
-            buf.extend_from_slice(&text.parse::<f64>().unwrap_or_default().to_bits().to_le_bytes());
+        Some(TYPE_DOUBLE) => {
+            if let Ok(d) = text.parse::<f64>() {
+                buf.push(DOUBLE);
+                buf.extend_from_slice(&d.to_bits().to_le_bytes());
+                return;
+            }
         }
-        Some(TYPE_BOOL) => {
+        Some(TYPE_BOOL) if text == "true" || text == "false" => {
             buf.push(BOOL);
             buf.push(u8::from(text == "true"));
+            return;
         }
-        _ => {
-            buf.push(STR);
-            put_str(buf, text);
-        }
+        _ => {}
     }
+    buf.push(STR);
+    put_str(buf, text);
 }
 
 /// Finds `key` in row `row` of a Map<Utf8, Utf8> column.

@@ -133,7 +133,7 @@ pub fn aggregate_sources(
     opts.projection = spec.projection();
     let pool = opts.thread_pool()?;
     let keys = &spec.keys;
-    let mut seen = SignalTracker::new(spec.signal, sources.len());
+    let mut seen = SignalTracker::new(spec.signal);
     let (report, batch) = match spec.signal {
         Signal::Traces => {
             let mut r = traces::TraceReducer::new(backend, CHUNK_ROWS);
@@ -173,7 +173,7 @@ struct SignalTracker {
 }
 
 impl SignalTracker {
-    fn new(wanted: Signal, _inputs: usize) -> Self {
+    fn new(wanted: Signal) -> Self {
         Self { wanted, any_wanted: false, other: BTreeMap::new() }
     }
 

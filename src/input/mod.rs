@@ -29,7 +29,17 @@ impl InputSource {
 }
 
 /// Expands directories recursively (sorted, hidden files skipped) and keeps files and `-` as given.
+/// Nothing to read at all (say, a directory of READMEs) is "no OTLP data in" the given paths.
 pub fn expand_inputs(paths: &[PathBuf]) -> Result<Vec<InputSource>> {
+    let out = expand(paths)?;
+    if out.is_empty() {
+        let names: Vec<String> = paths.iter().map(|p| p.display().to_string()).collect();
+        return Err(Error::NoData(names.join(", ")));
+    }
+    Ok(out)
+}
+
+fn expand(paths: &[PathBuf]) -> Result<Vec<InputSource>> {
     let mut out = Vec::new();
     for p in paths {
         if p.as_os_str() == "-" {

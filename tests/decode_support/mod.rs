@@ -313,11 +313,3 @@ pub fn assert_tables_eq(
         assert_batches_eq(&format!("{what}: {}", t.file_stem()), &got[t], w);
     }
 }
-
-pub fn frames_of_signal(signal: Signal) -> &'static str {
-    match signal {
-        Signal::Traces => "traces",
-        Signal::Metrics => "metrics",
-        Signal::Logs => "logs",
-    }
-}
