@@ -194,7 +194,7 @@ fn all_signals_in_one_run_with_summary_on_stderr() {
 }
 
 fn examples_dir() -> PathBuf {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/otlp-examples");
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/otlp-examples");
     assert!(
         dir.is_dir(),
         "official OTLP examples missing at {}",

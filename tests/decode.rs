@@ -30,16 +30,10 @@ use proptest::prelude::*;
 use prost::Message;
 use serde_json::Value;
 
-/// The official opentelemetry-proto examples: vendored under tests/data, or
-/// the shared copy beside the crate.
+/// The official opentelemetry-proto examples, vendored under tests/data.
 fn example_path(name: &str) -> PathBuf {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
-    let vendored = root.join("tests/data/otlp-examples");
-    let dir = if vendored.is_dir() {
-        vendored
-    } else {
-        root.join("../shared/otlp-examples")
-    };
+    let dir = root.join("tests/data/otlp-examples");
     dir.join(name)
 }
 

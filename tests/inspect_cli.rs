@@ -21,15 +21,9 @@ use prost::Message;
 use serde_json::{json, Value};
 
 /// The official opentelemetry-proto examples (README, LICENSE and protobuf
-/// text files included): vendored under tests/data, or the shared copy.
+/// text files included), vendored under tests/data.
 fn examples_dir() -> PathBuf {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
-    let vendored = root.join("tests/data/otlp-examples");
-    if vendored.is_dir() {
-        vendored
-    } else {
-        root.join("../shared/otlp-examples")
-    }
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/otlp-examples")
 }
 
 fn bin() -> assert_cmd::Command {

@@ -184,7 +184,7 @@ fn logs_parity_and_small_fixtures() {
         .collect();
     let file = write_proto(dir.path(), "logs.pb", &logs("api", records));
     both("logs_parity", &file, Signal::Logs, None, Some(60 * SEC));
-    let examples = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/otlp-examples");
+    let examples = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/otlp-examples");
     both("parity_example_trace", &examples.join("trace.json"), Signal::Traces, None, None);
     both("parity_example_metrics", &examples.join("metrics.json"), Signal::Metrics, None, None);
     both("parity_example_logs", &examples.join("logs.json"), Signal::Logs, None, None);

@@ -466,7 +466,7 @@ fn examples_are_limited_and_in_input_order() {
 }
 
 fn official_trace() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/otlp-examples/trace.json")
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/otlp-examples/trace.json")
 }
 
 #[test]

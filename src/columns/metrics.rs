@@ -199,6 +199,64 @@ struct PointHeader<'a> {
     exemplars: &'a [Exemplar],
 }
 
+/// The header fields of each point type (all share these OTLP field names).
+trait PointFields {
+    fn header(&self) -> PointHeader<'_>;
+}
+
+macro_rules! point_fields {
+    ($t:ty, |$p:ident| $exemplars:expr) => {
+        impl PointFields for $t {
+            fn header(&self) -> PointHeader<'_> {
+                let $p = self;
+                PointHeader {
+                    start: self.start_time_unix_nano,
+                    time: self.time_unix_nano,
+                    attributes: &self.attributes,
+                    flags: self.flags,
+                    exemplars: $exemplars,
+                }
+            }
+        }
+    };
+}
+
+point_fields!(NumberDataPoint, |p| &p.exemplars);
+point_fields!(HistogramDataPoint, |p| &p.exemplars);
+point_fields!(ExponentialHistogramDataPoint, |p| &p.exemplars);
+// Summary points carry no exemplars.
+point_fields!(SummaryDataPoint, |_p| &[]);
+
+/// Temporality, count, sum, min and max: shared by both histogram tables.
+#[derive(Default)]
+struct HistogramStatsBuilder {
+    temporality: Int32Builder,
+    count: UInt64Builder,
+    sum: Float64Builder,
+    min: Float64Builder,
+    max: Float64Builder,
+}
+
+impl HistogramStatsBuilder {
+    fn append(&mut self, temporality: i32, count: u64, sum: Option<f64>, min: Option<f64>, max: Option<f64>) {
+        self.temporality.append_value(temporality);
+        self.count.append_value(count);
+        self.sum.append_option(sum);
+        self.min.append_option(min);
+        self.max.append_option(max);
+    }
+
+    fn finish_into(&mut self, cols: &mut Vec<ArrayRef>) {
+        cols.extend([
+            Arc::new(self.temporality.finish()) as ArrayRef,
+            Arc::new(self.count.finish()),
+            Arc::new(self.sum.finish()),
+            Arc::new(self.min.finish()),
+            Arc::new(self.max.finish()),
+        ]);
+    }
+}
+
 impl PointHeaderBuilder {
     fn append(&mut self, r: &ResourceContext, s: &ScopeContext, m: &MetricContext, p: PointHeader) {
         self.context.append(r, s);
@@ -304,14 +362,7 @@ impl NumberBuilder {
         p: &NumberDataPoint,
     ) {
         self.rows += 1;
-        let header = PointHeader {
-            start: p.start_time_unix_nano,
-            time: p.time_unix_nano,
-            attributes: &p.attributes,
-            flags: p.flags,
-            exemplars: &p.exemplars,
-        };
-        self.header.append(r, s, m, header);
+        self.header.append(r, s, m, p.header());
         self.metric_type.append_value(metric_type);
         self.temporality.append_value(temporality);
         self.monotonic.append_value(monotonic);
@@ -347,11 +398,7 @@ impl NumberBuilder {
 pub struct HistogramBuilder {
     pub rows: usize,
     header: PointHeaderBuilder,
-    temporality: Int32Builder,
-    count: UInt64Builder,
-    sum: Float64Builder,
-    min: Float64Builder,
-    max: Float64Builder,
+    stats: HistogramStatsBuilder,
     bucket_counts: ListBuilder<UInt64Builder>,
     explicit_bounds: ListBuilder<Float64Builder>,
 }
@@ -359,19 +406,8 @@ pub struct HistogramBuilder {
 impl HistogramBuilder {
     pub fn append(&mut self, r: &ResourceContext, s: &ScopeContext, m: &MetricContext, temporality: i32, p: &HistogramDataPoint) {
         self.rows += 1;
-        let header = PointHeader {
-            start: p.start_time_unix_nano,
-            time: p.time_unix_nano,
-            attributes: &p.attributes,
-            flags: p.flags,
-            exemplars: &p.exemplars,
-        };
-        self.header.append(r, s, m, header);
-        self.temporality.append_value(temporality);
-        self.count.append_value(p.count);
-        self.sum.append_option(p.sum);
-        self.min.append_option(p.min);
-        self.max.append_option(p.max);
+        self.header.append(r, s, m, p.header());
+        self.stats.append(temporality, p.count, p.sum, p.min, p.max);
         self.bucket_counts.values().append_slice(&p.bucket_counts);
         self.bucket_counts.append(true);
         self.explicit_bounds.values().append_slice(&p.explicit_bounds);
@@ -381,11 +417,7 @@ impl HistogramBuilder {
     pub fn finish(&mut self) -> RecordBatch {
         self.rows = 0;
         let mut cols = self.header.finish();
-        cols.push(Arc::new(self.temporality.finish()));
-        cols.push(Arc::new(self.count.finish()));
-        cols.push(Arc::new(self.sum.finish()));
-        cols.push(Arc::new(self.min.finish()));
-        cols.push(Arc::new(self.max.finish()));
+        self.stats.finish_into(&mut cols);
         cols.push(Arc::new(self.bucket_counts.finish()));
         cols.push(Arc::new(self.explicit_bounds.finish()));
         RecordBatch::try_new(histogram_schema(), cols).expect("histogram columns match their schema")
@@ -396,11 +428,7 @@ impl HistogramBuilder {
 pub struct ExpHistogramBuilder {
     pub rows: usize,
     header: PointHeaderBuilder,
-    temporality: Int32Builder,
-    count: UInt64Builder,
-    sum: Float64Builder,
-    min: Float64Builder,
-    max: Float64Builder,
+    stats: HistogramStatsBuilder,
     scale: Int32Builder,
     zero_count: UInt64Builder,
     zero_threshold: Float64Builder,
@@ -420,19 +448,8 @@ impl ExpHistogramBuilder {
         p: &ExponentialHistogramDataPoint,
     ) {
         self.rows += 1;
-        let header = PointHeader {
-            start: p.start_time_unix_nano,
-            time: p.time_unix_nano,
-            attributes: &p.attributes,
-            flags: p.flags,
-            exemplars: &p.exemplars,
-        };
-        self.header.append(r, s, m, header);
-        self.temporality.append_value(temporality);
-        self.count.append_value(p.count);
-        self.sum.append_option(p.sum);
-        self.min.append_option(p.min);
-        self.max.append_option(p.max);
+        self.header.append(r, s, m, p.header());
+        self.stats.append(temporality, p.count, p.sum, p.min, p.max);
         self.scale.append_value(p.scale);
         self.zero_count.append_value(p.zero_count);
         self.zero_threshold.append_value(p.zero_threshold);
@@ -449,11 +466,7 @@ impl ExpHistogramBuilder {
     pub fn finish(&mut self) -> RecordBatch {
         self.rows = 0;
         let mut cols = self.header.finish();
-        cols.push(Arc::new(self.temporality.finish()));
-        cols.push(Arc::new(self.count.finish()));
-        cols.push(Arc::new(self.sum.finish()));
-        cols.push(Arc::new(self.min.finish()));
-        cols.push(Arc::new(self.max.finish()));
+        self.stats.finish_into(&mut cols);
         cols.push(Arc::new(self.scale.finish()));
         cols.push(Arc::new(self.zero_count.finish()));
         cols.push(Arc::new(self.zero_threshold.finish()));
@@ -492,14 +505,7 @@ impl Default for SummaryBuilder {
 impl SummaryBuilder {
     pub fn append(&mut self, r: &ResourceContext, s: &ScopeContext, m: &MetricContext, p: &SummaryDataPoint) {
         self.rows += 1;
-        let header = PointHeader {
-            start: p.start_time_unix_nano,
-            time: p.time_unix_nano,
-            attributes: &p.attributes,
-            flags: p.flags,
-            exemplars: &[],
-        };
-        self.header.append(r, s, m, header);
+        self.header.append(r, s, m, p.header());
         self.count.append_value(p.count);
         self.sum.append_value(p.sum);
         let quantiles = if self.header.projection.nested { &p.quantile_values[..] } else { &[] };
