@@ -43,6 +43,10 @@ pub fn run(cli: cli::Cli, out: &mut dyn Write) -> Result<Outcome> {
             }
         }
         cli::Command::Aggregate(args) => {
+            if let Some(path) = &args.output {
+                // Refuse before the work, not after it.
+                export::parquet::check_overwrite(path, args.force)?;
+            }
             let result = aggregate::aggregate(&args)?;
             if args.input.verbose {
                 report_aggregate(&result);
