@@ -331,3 +331,19 @@ fn usage_errors_exit_2_with_a_message() {
     let err = run_fails(&["aggregate", path_str(&file), "--signal", "logs"], 2);
     assert!(err.contains("no OTLP data in") && err.contains("no logs found"), "{err}");
 }
+
+#[test]
+fn backend_gpu_without_an_adapter_exits_2_and_auto_falls_back_to_cpu() {
+    // Point the Vulkan loader at no driver: wgpu then finds no adapter.
+    let no_gpu = |args: &[&str]| bin().args(args).env("VK_ICD_FILENAMES", "/nonexistent.json").env("WGPU_BACKEND", "vulkan").output().expect("run");
+    let input = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("datasets/traces.otlp.zst");
+    let out = no_gpu(&["aggregate", path_str(&input), "--signal", "traces", "--backend", "gpu"]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("--backend gpu: no GPU adapter found"), "{err}");
+    assert!(out.stdout.is_empty());
+    let out = no_gpu(&["aggregate", path_str(&input), "--signal", "traces", "--backend", "auto", "--verbose"]);
+    assert!(out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("backend: cpu"));
+    assert_eq!(String::from_utf8_lossy(&out.stdout), run_ok(&["aggregate", path_str(&input), "--signal", "traces", "--backend", "cpu"]));
+}
