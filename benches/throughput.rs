@@ -21,8 +21,9 @@ use otlp_analytics::aggregate::keys::parse_keys;
 use otlp_analytics::aggregate::AggregateSpec;
 use otlp_analytics::bench::stages;
 use otlp_analytics::cli::{GenerateArgs, GenerateCompression, GenerateFormat, SignalArg};
+use otlp_analytics::columns::Projection;
 use otlp_analytics::columns::TableBatch;
-use otlp_analytics::decode::to_columns::to_columns;
+use otlp_analytics::decode::to_columns::{to_columns, to_columns_projected};
 use otlp_analytics::decode::{decode_message, unwrap_frame, Signal};
 use otlp_analytics::input::framing::FrameReader;
 use otlp_analytics::pipeline::PipelineOptions;
@@ -83,8 +84,9 @@ fn zstd_frames(fileexporter: &[u8]) -> Vec<u8> {
 }
 
 /// Frames → (per-frame zstd removed) → OTLP message → columns, on this thread.
-/// Returns the records seen (so nothing is optimized away).
-fn decode_all(reader: impl BufRead, build_columns: bool) -> u64 {
+/// `projection` None takes counts only (`inspect`). Returns the records seen
+/// (so nothing is optimized away).
+fn decode_all(reader: impl BufRead, projection: Option<Projection>) -> u64 {
     let frames = FrameReader::new(reader).unwrap_or_else(|_| panic!("framing"));
     let mut records = 0;
     for frame in frames {
@@ -92,7 +94,7 @@ fn decode_all(reader: impl BufRead, build_columns: bool) -> u64 {
         let request = decode_message(&data, None)
             .expect("decode")
             .expect("records");
-        let decoded = to_columns(&request, BATCH_ROWS, build_columns);
+        let decoded = to_columns_projected(&request, BATCH_ROWS, projection);
         records += decoded.stats.spans + decoded.tables.len() as u64;
     }
     records
@@ -157,7 +159,7 @@ fn decode_benches(c: &mut Criterion) {
     ];
     for (name, bytes) in inputs {
         g.bench_with_input(BenchmarkId::new("columns", name), bytes, |b, bytes| {
-            b.iter(|| decode_all(bytes, true))
+            b.iter(|| decode_all(bytes, Some(Projection::ALL)))
         });
     }
     g.bench_with_input(
@@ -167,15 +169,26 @@ fn decode_benches(c: &mut Criterion) {
             b.iter(|| {
                 decode_all(
                     BufReader::new(flate2::bufread::MultiGzDecoder::new(bytes.as_slice())),
-                    true,
+                    Some(Projection::ALL),
                 )
             })
         },
     );
+    // What `aggregate` decodes for the default trace keys: no attribute maps, events or links.
+    let lean = AggregateSpec {
+        signal: Signal::Traces,
+        keys: parse_keys(None, Signal::Traces, None).expect("keys"),
+    }
+    .projection();
+    g.bench_with_input(
+        BenchmarkId::new("columns_lean", "fileexporter"),
+        &fileexporter,
+        |b, bytes| b.iter(|| decode_all(bytes.as_slice(), Some(lean))),
+    );
     g.bench_with_input(
         BenchmarkId::new("counts_only", "fileexporter"),
         &fileexporter,
-        |b, bytes| b.iter(|| decode_all(bytes.as_slice(), false)),
+        |b, bytes| b.iter(|| decode_all(bytes.as_slice(), None)),
     );
     g.finish();
 

@@ -119,6 +119,8 @@ pub fn decode(
 ) -> Result<Decoded> {
     let mut opts = opts.clone();
     opts.build_columns = true;
+    // Every column, as `convert` decodes (the write stage writes them all).
+    opts.projection = crate::columns::Projection::ALL;
     opts.only_signal = Some(signal);
     opts.forced_signal = None;
     let mut out = Decoded::default();

@@ -135,7 +135,7 @@ mod tests {
     use prost::Message;
 
     fn example(name: &str) -> Vec<u8> {
-        let path = format!("{}/../shared/otlp-examples/{name}", env!("CARGO_MANIFEST_DIR"));
+        let path = format!("{}/tests/data/otlp-examples/{name}", env!("CARGO_MANIFEST_DIR"));
         std::fs::read(&path).expect("official example present")
     }
 

@@ -193,44 +193,29 @@ fn db_for(i: usize, name: &str) -> Option<Db> {
     }
 }
 
-pub fn kv_str(key: &str, v: impl Into<String>) -> KeyValue {
+/// An attribute holding `value`.
+pub fn kv(key: &str, value: any_value::Value) -> KeyValue {
     KeyValue {
         key: key.to_string(),
-        value: Some(AnyValue {
-            value: Some(any_value::Value::StringValue(v.into())),
-        }),
+        value: Some(AnyValue { value: Some(value) }),
         key_strindex: 0,
     }
+}
+
+pub fn kv_str(key: &str, v: impl Into<String>) -> KeyValue {
+    kv(key, any_value::Value::StringValue(v.into()))
 }
 
 pub fn kv_int(key: &str, v: i64) -> KeyValue {
-    KeyValue {
-        key: key.to_string(),
-        value: Some(AnyValue {
-            value: Some(any_value::Value::IntValue(v)),
-        }),
-        key_strindex: 0,
-    }
+    kv(key, any_value::Value::IntValue(v))
 }
 
 pub fn kv_f64(key: &str, v: f64) -> KeyValue {
-    KeyValue {
-        key: key.to_string(),
-        value: Some(AnyValue {
-            value: Some(any_value::Value::DoubleValue(v)),
-        }),
-        key_strindex: 0,
-    }
+    kv(key, any_value::Value::DoubleValue(v))
 }
 
 pub fn kv_bool(key: &str, v: bool) -> KeyValue {
-    KeyValue {
-        key: key.to_string(),
-        value: Some(AnyValue {
-            value: Some(any_value::Value::BoolValue(v)),
-        }),
-        key_strindex: 0,
-    }
+    kv(key, any_value::Value::BoolValue(v))
 }
 
 pub fn any_str(s: impl Into<String>) -> AnyValue {
@@ -303,4 +288,17 @@ pub fn scope(name: impl Into<String>, version: &str) -> InstrumentationScope {
         attributes: vec![],
         dropped_attributes_count: 0,
     }
+}
+
+/// Version of the shared instrumentation libraries' scopes.
+const INSTRUMENTATION_VERSION: &str = "0.48b0";
+
+/// The scope of a shared instrumentation library (HTTP, SQL, Kafka, ...).
+pub fn instrumentation_scope(name: &str) -> InstrumentationScope {
+    scope(name, INSTRUMENTATION_VERSION)
+}
+
+/// A service's own application scope, `com.example.<service>`.
+pub fn app_scope(service: &Service) -> InstrumentationScope {
+    scope(format!("com.example.{}", service.name), &service.version)
 }

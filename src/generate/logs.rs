@@ -8,11 +8,12 @@ use std::collections::BTreeMap;
 
 use opentelemetry_proto::tonic::collector::logs::v1::ExportLogsServiceRequest;
 use opentelemetry_proto::tonic::common::v1::{
-    any_value, AnyValue, ArrayValue, InstrumentationScope, KeyValue, KeyValueList,
+    any_value, AnyValue, ArrayValue, InstrumentationScope, KeyValueList,
 };
 use opentelemetry_proto::tonic::logs::v1::{LogRecord, ResourceLogs, ScopeLogs, SeverityNumber};
 
-use super::catalog::{self, any_str, kv_bool, kv_f64, kv_int, kv_str, Service, BASE_TIME_NS};
+use super::catalog::{self, any_str, kv, kv_bool, kv_f64, kv_int, kv_str, Service, BASE_TIME_NS};
+use super::grouping::group_by_outer_key;
 use super::rng::{Rng, RngCore};
 
 const COMPONENTS: [&str; 3] = ["http", "db", "app"];
@@ -70,27 +71,21 @@ impl LogGenerator {
             let (svc, scope, rec) = self.record();
             groups.entry((svc, scope)).or_default().push(rec);
         }
-        let mut resource_logs: Vec<ResourceLogs> = Vec::new();
-        let mut current = None;
-        for ((svc, scope), log_records) in groups {
-            if current != Some(svc) {
-                resource_logs.push(ResourceLogs {
-                    resource: Some(self.services[svc].resource.clone()),
-                    scope_logs: vec![],
-                    schema_url: catalog::SCHEMA_URL.to_string(),
-                });
-                current = Some(svc);
-            }
-            resource_logs
-                .last_mut()
-                .expect("resource")
-                .scope_logs
-                .push(ScopeLogs {
-                    scope: Some(self.scopes[svc][scope].clone()),
-                    log_records,
-                    schema_url: String::new(),
-                });
-        }
+        let resource_logs = group_by_outer_key(groups)
+            .into_iter()
+            .map(|(svc, scopes)| ResourceLogs {
+                resource: Some(self.services[svc].resource.clone()),
+                scope_logs: scopes
+                    .into_iter()
+                    .map(|(scope, log_records)| ScopeLogs {
+                        scope: Some(self.scopes[svc][scope].clone()),
+                        log_records,
+                        schema_url: String::new(),
+                    })
+                    .collect(),
+                schema_url: catalog::SCHEMA_URL.to_string(),
+            })
+            .collect();
         Some((ExportLogsServiceRequest { resource_logs }, n))
     }
 
@@ -150,26 +145,17 @@ impl LogGenerator {
                         kv_int("user.id", rng.below(100_000) as i64),
                         kv_bool("success", rng.chance(0.95)),
                         kv_f64("latency_ms", ms),
-                        KeyValue {
-                            key: "tags".into(),
-                            value: Some(AnyValue {
-                                value: Some(any_value::Value::ArrayValue(ArrayValue {
-                                    values: vec![any_str("api"), any_str(svc.name.clone())],
-                                })),
+                        kv(
+                            "tags",
+                            any_value::Value::ArrayValue(ArrayValue {
+                                values: vec![any_str("api"), any_str(svc.name.clone())],
                             }),
-                            key_strindex: 0,
-                        },
+                        ),
                     ];
                     if rng.chance(0.3) {
                         let mut digest = vec![0u8; 8];
                         rng.fill_id(&mut digest);
-                        fields.push(KeyValue {
-                            key: "digest".into(),
-                            value: Some(AnyValue {
-                                value: Some(any_value::Value::BytesValue(digest)),
-                            }),
-                            key_strindex: 0,
-                        });
+                        fields.push(kv("digest", any_value::Value::BytesValue(digest)));
                     }
                     (
                         SCOPE_HTTP,

@@ -19,6 +19,7 @@
 //! end, so a failed run never leaves a partial file under the final name.
 
 pub mod catalog;
+mod grouping;
 pub mod logs;
 pub mod metrics;
 pub mod otlp_json;

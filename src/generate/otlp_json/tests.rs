@@ -146,8 +146,8 @@ fn span_with_every_field() {
                 spans: vec![
                     Span {
                         trace_id: vec![
-                            0x5b, 0x8e, 0xff, 0xf7, 0x98, 0x03, 0x81, 0x03, 0xd2, 0x69, 0xb6,
-                            0x33, 0x81, 0x3f, 0xc6, 0x0c,
+                            0x5b, 0x8e, 0xff, 0xf7, 0x98, 0x03, 0x81, 0x03, 0xd2, 0x69, 0xb6, 0x33,
+                            0x81, 0x3f, 0xc6, 0x0c,
                         ],
                         span_id: vec![0xee, 0xe1, 0x9b, 0x7e, 0xc3, 0xc1, 0xb1, 0x74],
                         trace_state: "k=v".into(),
@@ -157,10 +157,7 @@ fn span_with_every_field() {
                         kind: 2,
                         start_time_unix_nano: 1544712660000000000,
                         end_time_unix_nano: 1544712661000000000,
-                        attributes: vec![kv(
-                            "http.status_code",
-                            any_value::Value::IntValue(500),
-                        )],
+                        attributes: vec![kv("http.status_code", any_value::Value::IntValue(500))],
                         dropped_attributes_count: 1,
                         events: vec![span::Event {
                             time_unix_nano: 1544712660500000000,
@@ -459,8 +456,8 @@ fn log_with_every_field() {
                         dropped_attributes_count: 2,
                         flags: 1,
                         trace_id: vec![
-                            0x01, 0x23, 0x45, 0x67, 0x89, 0xab, 0xcd, 0xef, 0, 0, 0, 0, 0, 0,
-                            0, 0xff,
+                            0x01, 0x23, 0x45, 0x67, 0x89, 0xab, 0xcd, 0xef, 0, 0, 0, 0, 0, 0, 0,
+                            0xff,
                         ],
                         span_id: vec![0xde, 0xad, 0xbe, 0xef, 0, 1, 2, 3],
                         event_name: "user.login".into(),
