@@ -33,6 +33,8 @@ pub struct PipelineOptions {
     pub build_columns: bool,
     /// Which costly columns to fill (OTLP) or read (Parquet).
     pub projection: crate::columns::Projection,
+    /// Parquet input: read only these columns (None: all the projection keeps).
+    pub columns: Option<Vec<String>>,
     pub progress: bool,
 }
 
@@ -47,6 +49,7 @@ impl PipelineOptions {
             only_signal: None,
             build_columns: true,
             projection: crate::columns::Projection::ALL,
+            columns: None,
             progress: false,
         }
     }
@@ -98,7 +101,7 @@ pub struct PipelineReport {
 
 enum Work {
     Frame { data: Vec<u8> },
-    RowGroup { path: PathBuf, table: crate::columns::Table, row_group: usize },
+    ParquetSlice { path: PathBuf, table: crate::columns::Table, slice: parquet::Slice },
     /// A problem found by the reader itself (framing, open).
     Bad(FrameProblem),
     End { bytes: u64, framing: Option<Framing> },
@@ -269,7 +272,7 @@ where
             Ok(d) => d,
             Err(p) => return Outcome::Bad(p),
         },
-        Work::RowGroup { path, table, row_group } => match parquet::read_row_group(&path, table, row_group, opts) {
+        Work::ParquetSlice { path, table, slice } => match parquet::read_slice(&path, table, slice, opts) {
             Ok(tables) => crate::decode::to_columns::from_tables(tables),
             Err(p) => return Outcome::Bad(p),
         },
@@ -364,8 +367,8 @@ fn read_parquet(source: &InputSource, input: usize, send: &mut impl FnMut(usize,
     };
     match parquet::describe(path) {
         Err(p) => send(input, 0, 0, Work::Bad(p)),
-        Ok((table, row_groups)) => (0..row_groups).all(|rg| {
-            send(input, rg as u64, 0, Work::RowGroup { path: path.clone(), table, row_group: rg })
+        Ok((table, slices)) => slices.into_iter().enumerate().all(|(i, slice)| {
+            send(input, i as u64, 0, Work::ParquetSlice { path: path.clone(), table, slice })
         }),
     }
 }

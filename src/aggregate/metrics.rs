@@ -27,6 +27,31 @@ pub enum Temporality {
 
 const CUMULATIVE: i32 = 2;
 
+/// Every point-table column the map stage reads (besides keys).
+pub const COLUMNS: &[&str] = &[
+    "metric_name",
+    "metric_type",
+    SERIES_ID,
+    START,
+    TIME,
+    "aggregation_temporality",
+    "is_monotonic",
+    "as_double",
+    "as_int",
+    "count",
+    "sum",
+    "min",
+    "max",
+    "bucket_counts",
+    "explicit_bounds",
+    "scale",
+    "zero_count",
+    "positive_offset",
+    "positive_bucket_counts",
+    "negative_offset",
+    "negative_bucket_counts",
+];
+
 /// Identity and time of one point.
 #[derive(Debug, Clone, Copy)]
 pub struct PointMeta {

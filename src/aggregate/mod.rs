@@ -43,6 +43,19 @@ pub struct AggregateSpec {
 }
 
 impl AggregateSpec {
+    /// The columns keys and values read (Parquet input reads no others).
+    /// Service and time columns are always kept: input stats use them.
+    pub fn columns(&self) -> Vec<String> {
+        let mut cols: Vec<&str> = vec!["service_name", "scope_name", "resource_attributes", "resource_attribute_types"];
+        cols.extend(["attributes", "attribute_types"]);
+        cols.extend(match self.signal {
+            Signal::Traces => &["name", "kind", "status_code", "start_time_unix_nano", "end_time_unix_nano"][..],
+            Signal::Logs => &["severity_number", "severity_text", "time_unix_nano", "observed_time_unix_nano"][..],
+            Signal::Metrics => metrics::COLUMNS,
+        });
+        cols.into_iter().map(str::to_owned).collect()
+    }
+
     /// Only the attribute maps the keys read are filled or read.
     pub fn projection(&self) -> Projection {
         let mut p = Projection::LEAN;
@@ -131,6 +144,7 @@ pub fn aggregate_sources(
     opts.only_signal = Some(spec.signal);
     opts.forced_signal = None;
     opts.projection = spec.projection();
+    opts.columns = Some(spec.columns());
     let pool = opts.thread_pool()?;
     let keys = &spec.keys;
     let mut seen = SignalTracker::new(spec.signal);

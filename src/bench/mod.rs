@@ -93,63 +93,15 @@ pub fn bench(args: &BenchArgs) -> Result<BenchReport> {
         median(&decode_secs)
     ));
 
-    let stage = |name, backend, rows, bytes, seconds| StageResult {
-        stage: name,
-        backend,
-        rows,
-        bytes,
-        seconds,
-    };
-    // Input bytes for every stage that consumes the input, so MB/s compare across stages.
     let (rows, bytes) = (decoded.rows, decoded.bytes);
     let mut results = vec![
         stage("read", None, rows, read.bytes, read_secs),
         stage("decode", None, rows, bytes, decode_secs),
     ];
 
-    let mut cpu_batch = None;
-    let cpu_secs = time_iterations(n, || {
-        cpu_batch = Some(stages::aggregate(
-            &pool,
-            &decoded.frames,
-            &spec,
-            Backend::Cpu,
-        )?);
-        Ok(())
-    })?;
-    say(format!("aggregate cpu: median {:.4} s", median(&cpu_secs)));
-    results.push(stage("aggregate", Some("cpu"), rows, bytes, cpu_secs));
-
-    let (mut results_equal, mut note) = (true, None);
-    if let Ok(ctx) = gpu {
-        let mut gpu_batch = None;
-        let gpu_run = time_iterations(n, || {
-            gpu_batch = Some(stages::aggregate(
-                &pool,
-                &decoded.frames,
-                &spec,
-                Backend::Gpu(ctx),
-            )?);
-            Ok(())
-        });
-        match (gpu_run, &cpu_batch, &gpu_batch) {
-            (Ok(secs), Some(cpu), Some(gpu)) => {
-                say(format!("aggregate gpu: median {:.4} s", median(&secs)));
-                results.push(stage("aggregate", Some("gpu"), rows, bytes, secs));
-                if let Err(diff) = compare_batches(cpu, gpu) {
-                    eprintln!("warning: bench: CPU and GPU aggregates differ: {diff}");
-                    (results_equal, note) = (false, Some(diff));
-                }
-            }
-            (run, _, _) => {
-                let why = run
-                    .err()
-                    .map_or_else(|| "no result".to_owned(), |e| e.to_string());
-                eprintln!("warning: bench: GPU aggregate failed: {why}");
-                (results_equal, note) = (false, Some(format!("GPU aggregate failed: {why}")));
-            }
-        }
-    }
+    let (aggregates, results_equal, note) =
+        aggregate_stages(&pool, &decoded, &spec, gpu.as_ref().ok().copied(), n, &say)?;
+    results.extend(aggregates);
 
     let scratch = stages::ScratchDir::new()?;
     let mut parquet_bytes = 0;
@@ -177,6 +129,71 @@ pub fn bench(args: &BenchArgs) -> Result<BenchReport> {
         note,
         stages: results,
     })
+}
+
+/// The aggregate stage on the CPU and, when there is an adapter, the GPU;
+/// returns the timings, whether both results agree, and why not.
+fn aggregate_stages(
+    pool: &rayon::ThreadPool,
+    decoded: &stages::Decoded,
+    spec: &AggregateSpec,
+    gpu: Option<&'static GpuContext>,
+    n: usize,
+    say: &dyn Fn(String),
+) -> Result<(Vec<StageResult>, bool, Option<String>)> {
+    // Input bytes for every stage that consumes the input, so MB/s compare across stages.
+    let (rows, bytes) = (decoded.rows, decoded.bytes);
+    let run = |backend: Backend| {
+        let mut batch = None;
+        let seconds = time_iterations(n, || {
+            batch = Some(stages::aggregate(pool, &decoded.frames, spec, backend)?);
+            Ok(())
+        })?;
+        say(format!(
+            "aggregate {}: median {:.4} s",
+            backend.name(),
+            median(&seconds)
+        ));
+        let result = stage("aggregate", Some(backend.name()), rows, bytes, seconds);
+        Ok::<_, Error>((result, batch.expect("at least one iteration")))
+    };
+    let (cpu_result, cpu_batch) = run(Backend::Cpu)?;
+    let mut results = vec![cpu_result];
+    let Some(ctx) = gpu else {
+        return Ok((results, true, None));
+    };
+    match run(Backend::Gpu(ctx)) {
+        Ok((gpu_result, gpu_batch)) => {
+            results.push(gpu_result);
+            match compare_batches(&cpu_batch, &gpu_batch) {
+                Ok(()) => Ok((results, true, None)),
+                Err(diff) => {
+                    eprintln!("warning: bench: CPU and GPU aggregates differ: {diff}");
+                    Ok((results, false, Some(diff)))
+                }
+            }
+        }
+        Err(e) => {
+            eprintln!("warning: bench: GPU aggregate failed: {e}");
+            Ok((results, false, Some(format!("GPU aggregate failed: {e}"))))
+        }
+    }
+}
+
+fn stage(
+    name: &'static str,
+    backend: Option<&'static str>,
+    rows: u64,
+    bytes: u64,
+    seconds: Vec<f64>,
+) -> StageResult {
+    StageResult {
+        stage: name,
+        backend,
+        rows,
+        bytes,
+        seconds,
+    }
 }
 
 /// Wall-clock seconds of each of `n` runs of `run`.
