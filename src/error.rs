@@ -19,7 +19,9 @@ pub enum FrameProblem {
     InvalidJson(String),
     #[error("unknown signal: cannot tell traces, metrics or logs apart (use --signal)")]
     UnknownSignal,
-    #[error("mixed signals: this frame holds {found}, earlier frames of the stream hold {expected}")]
+    #[error(
+        "mixed signals: this frame holds {found}, earlier frames of the stream hold {expected}"
+    )]
     MixedSignals { expected: Signal, found: Signal },
     #[error("cannot read: {0}")]
     Read(String),
@@ -41,16 +43,26 @@ pub struct FrameLocation {
 
 impl fmt::Display for FrameLocation {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}: frame {} at byte {}", self.path, self.frame, self.offset)
+        write!(
+            f,
+            "{}: frame {} at byte {}",
+            self.path, self.frame, self.offset
+        )
     }
 }
 
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
     #[error("{path}: {source}")]
-    Io { path: String, source: std::io::Error },
+    Io {
+        path: String,
+        source: std::io::Error,
+    },
     #[error("{location}: {problem}")]
-    Frame { location: FrameLocation, problem: FrameProblem },
+    Frame {
+        location: FrameLocation,
+        problem: FrameProblem,
+    },
     #[error("no OTLP data in {0}")]
     NoData(String),
     #[error("{0}")]
@@ -67,7 +79,10 @@ pub enum Error {
 
 impl Error {
     pub fn io(path: impl fmt::Display, source: std::io::Error) -> Self {
-        Error::Io { path: path.to_string(), source }
+        Error::Io {
+            path: path.to_string(),
+            source,
+        }
     }
 
     /// True when the error is a closed stdout (`| head`), which ends quietly.

@@ -29,8 +29,10 @@ impl InspectCounts {
 
     pub fn to_json(&self) -> Value {
         let s = &self.stats;
-        let by_type: Map<String, Value> =
-            PointType::ALL.iter().map(|t| (t.name().to_owned(), json!(s.points[*t as usize]))).collect();
+        let by_type: Map<String, Value> = PointType::ALL
+            .iter()
+            .map(|t| (t.name().to_owned(), json!(s.points[*t as usize])))
+            .collect();
         json!({
             "frames": self.frames,
             "bytes": self.bytes,
@@ -64,22 +66,27 @@ pub fn inspect(args: &InspectArgs) -> Result<InspectReport> {
     opts.projection = crate::columns::Projection::LEAN;
     opts.forced_signal = args.signal.map(Into::into);
     let mut per_input = vec![InspectCounts::default(); sources.len()];
-    pipeline::run(&sources, &opts, |_| Ok(()), |event| {
-        match event {
-            Event::Frame { input, decoded, .. } => {
-                per_input[input].frames += 1;
-                per_input[input].stats.merge(&decoded.stats);
-            }
-            Event::Skipped { input, .. } => per_input[input].skipped_frames += 1,
-            Event::InputEnd { input, bytes, .. } => {
-                per_input[input].bytes = bytes;
-                if per_input[input].frames == 0 && per_input[input].skipped_frames == 0 {
-                    eprintln!("warning: {}: empty input", sources[input].display());
+    pipeline::run(
+        &sources,
+        &opts,
+        |_| Ok(()),
+        |event| {
+            match event {
+                Event::Frame { input, decoded, .. } => {
+                    per_input[input].frames += 1;
+                    per_input[input].stats.merge(&decoded.stats);
+                }
+                Event::Skipped { input, .. } => per_input[input].skipped_frames += 1,
+                Event::InputEnd { input, bytes, .. } => {
+                    per_input[input].bytes = bytes;
+                    if per_input[input].frames == 0 && per_input[input].skipped_frames == 0 {
+                        eprintln!("warning: {}: empty input", sources[input].display());
+                    }
                 }
             }
-        }
-        Ok(())
-    })?;
+            Ok(())
+        },
+    )?;
     let mut total = InspectCounts::default();
     per_input.iter().for_each(|c| total.merge(c));
     let records = total.stats.spans + total.stats.data_points() + total.stats.log_records;
@@ -87,14 +94,24 @@ pub fn inspect(args: &InspectArgs) -> Result<InspectReport> {
         let names: Vec<String> = sources.iter().map(InputSource::display).collect();
         return Err(Error::NoData(names.join(", ")));
     }
-    Ok(InspectReport { inputs: sources.into_iter().zip(per_input).collect(), total })
+    Ok(InspectReport {
+        inputs: sources.into_iter().zip(per_input).collect(),
+        total,
+    })
 }
 
 fn time_text(t: Option<u64>) -> String {
-    t.map_or_else(|| "-".to_owned(), |t| crate::export::format::rfc3339_nanos(t as i64))
+    t.map_or_else(
+        || "-".to_owned(),
+        |t| crate::export::format::rfc3339_nanos(t as i64),
+    )
 }
 
-pub fn write_report(report: &InspectReport, format: InspectFormat, out: &mut dyn Write) -> std::io::Result<()> {
+pub fn write_report(
+    report: &InspectReport,
+    format: InspectFormat,
+    out: &mut dyn Write,
+) -> std::io::Result<()> {
     match format {
         InspectFormat::Json => {
             let inputs: Vec<Value> = report
@@ -106,18 +123,42 @@ pub fn write_report(report: &InspectReport, format: InspectFormat, out: &mut dyn
                     v
                 })
                 .collect();
-            writeln!(out, "{}", json!({ "total": report.total.to_json(), "inputs": inputs }))
+            writeln!(
+                out,
+                "{}",
+                json!({ "total": report.total.to_json(), "inputs": inputs })
+            )
         }
         InspectFormat::Table => {
-            let mut rows: Vec<(String, &InspectCounts)> =
-                report.inputs.iter().map(|(s, c)| (s.display(), c)).collect();
+            let mut rows: Vec<(String, &InspectCounts)> = report
+                .inputs
+                .iter()
+                .map(|(s, c)| (s.display(), c))
+                .collect();
             rows.push(("TOTAL".to_owned(), &report.total));
             for (name, c) in rows {
                 let s = &c.stats;
                 writeln!(out, "{name}")?;
-                writeln!(out, "  frames {}  bytes {}  skipped frames {}", c.frames, c.bytes, c.skipped_frames)?;
-                writeln!(out, "  resources {}  scopes {}  services {}", s.resources, s.scopes, s.services.len())?;
-                writeln!(out, "  spans {}  log records {}  metrics {}  data points {}", s.spans, s.log_records, s.metrics, s.data_points())?;
+                writeln!(
+                    out,
+                    "  frames {}  bytes {}  skipped frames {}",
+                    c.frames, c.bytes, c.skipped_frames
+                )?;
+                writeln!(
+                    out,
+                    "  resources {}  scopes {}  services {}",
+                    s.resources,
+                    s.scopes,
+                    s.services.len()
+                )?;
+                writeln!(
+                    out,
+                    "  spans {}  log records {}  metrics {}  data points {}",
+                    s.spans,
+                    s.log_records,
+                    s.metrics,
+                    s.data_points()
+                )?;
                 let by_type: Vec<String> = PointType::ALL
                     .iter()
                     .filter(|t| s.points[**t as usize] > 0)
@@ -126,7 +167,12 @@ pub fn write_report(report: &InspectReport, format: InspectFormat, out: &mut dyn
                 if !by_type.is_empty() {
                     writeln!(out, "  points by type: {}", by_type.join(", "))?;
                 }
-                writeln!(out, "  time range {} .. {}", time_text(s.time_min), time_text(s.time_max))?;
+                writeln!(
+                    out,
+                    "  time range {} .. {}",
+                    time_text(s.time_min),
+                    time_text(s.time_max)
+                )?;
                 if !s.services.is_empty() {
                     let names: Vec<&str> = s.services.iter().map(String::as_str).collect();
                     writeln!(out, "  service names: {}", names.join(", "))?;

@@ -55,16 +55,26 @@ pub fn run(cli: cli::Cli, out: &mut dyn Write) -> Result<Outcome> {
                 Some(path) => {
                     let opts = export::parquet::ParquetOptions::default();
                     let batches = std::slice::from_ref(&result.batch);
-                    export::parquet::write_batches(path, result.batch.schema(), batches, &opts, args.force)?;
+                    export::parquet::write_batches(
+                        path,
+                        result.batch.schema(),
+                        batches,
+                        &opts,
+                        args.force,
+                    )?;
                 }
-                None => export::print::write_batch(&result.batch, args.format, out).map_err(stdout_err)?,
+                None => export::print::write_batch(&result.batch, args.format, out)
+                    .map_err(stdout_err)?,
             }
         }
         cli::Command::Generate(args) => {
             let bar = progress::records_bar(generate::total_records(&args));
             let summary = generate::run_with_progress(&args, &mut |n| bar.set_position(n))?;
             bar.finish_and_clear();
-            eprintln!("generate: {} records in {} frames, {} bytes", summary.records, summary.frames, summary.bytes);
+            eprintln!(
+                "generate: {} records in {} frames, {} bytes",
+                summary.records, summary.frames, summary.bytes
+            );
         }
         cli::Command::Convert(args) => {
             convert::convert(&args)?;
@@ -80,9 +90,15 @@ pub fn run(cli: cli::Cli, out: &mut dyn Write) -> Result<Outcome> {
 /// `--verbose` for aggregate: the backend that ran and the pipeline's measurements.
 fn report_aggregate(result: &aggregate::AggregateOutput) {
     match result.backend {
-        aggregate::backend::Backend::Cpu => eprintln!("backend: cpu ({} threads)", result.report.threads),
+        aggregate::backend::Backend::Cpu => {
+            eprintln!("backend: cpu ({} threads)", result.report.threads)
+        }
         aggregate::backend::Backend::Gpu(ctx) => {
-            eprintln!("backend: gpu, adapter {} ({})", ctx.adapter_name(), ctx.backend_name());
+            eprintln!(
+                "backend: gpu, adapter {} ({})",
+                ctx.adapter_name(),
+                ctx.backend_name()
+            );
             for line in ctx.describe().lines() {
                 eprintln!("  {line}");
             }

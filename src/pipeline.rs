@@ -79,11 +79,25 @@ pub fn default_threads() -> usize {
 /// What the ordered consumer receives, in input order.
 pub enum Event<T> {
     /// A decoded frame after the map stage.
-    Frame { input: usize, frame: u64, signal: Option<Signal>, decoded: DecodedFrame, mapped: T },
+    Frame {
+        input: usize,
+        frame: u64,
+        signal: Option<Signal>,
+        decoded: DecodedFrame,
+        mapped: T,
+    },
     /// A bad frame skipped under `--skip-invalid` (already reported on stderr).
-    Skipped { input: usize, location: FrameLocation, problem: FrameProblem },
+    Skipped {
+        input: usize,
+        location: FrameLocation,
+        problem: FrameProblem,
+    },
     /// All frames of an input have been delivered.
-    InputEnd { input: usize, bytes: u64, framing: Option<Framing> },
+    InputEnd {
+        input: usize,
+        bytes: u64,
+        framing: Option<Framing>,
+    },
 }
 
 /// Measurements of one run.
@@ -100,11 +114,20 @@ pub struct PipelineReport {
 }
 
 enum Work {
-    Frame { data: Vec<u8> },
-    ParquetSlice { path: PathBuf, table: crate::columns::Table, slice: parquet::Slice },
+    Frame {
+        data: Vec<u8>,
+    },
+    ParquetSlice {
+        path: PathBuf,
+        table: crate::columns::Table,
+        slice: parquet::Slice,
+    },
     /// A problem found by the reader itself (framing, open).
     Bad(FrameProblem),
-    End { bytes: u64, framing: Option<Framing> },
+    End {
+        bytes: u64,
+        framing: Option<Framing>,
+    },
 }
 
 /// Where a unit of work sits: its place in the delivery order and in its input.
@@ -122,15 +145,27 @@ struct Unit {
 }
 
 enum Outcome<T> {
-    Frame { signal: Option<Signal>, decoded: DecodedFrame, mapped: T },
+    Frame {
+        signal: Option<Signal>,
+        decoded: DecodedFrame,
+        mapped: T,
+    },
     Bad(FrameProblem),
-    End { bytes: u64, framing: Option<Framing> },
+    End {
+        bytes: u64,
+        framing: Option<Framing>,
+    },
     Failed(Error),
 }
 
 /// Runs the pipeline over `sources`. `map` runs on worker threads per decoded
 /// frame; `consume` runs on the calling thread, in input order.
-pub fn run<T, M, C>(sources: &[InputSource], opts: &PipelineOptions, map: M, consume: C) -> Result<PipelineReport>
+pub fn run<T, M, C>(
+    sources: &[InputSource],
+    opts: &PipelineOptions,
+    map: M,
+    consume: C,
+) -> Result<PipelineReport>
 where
     T: Send,
     M: Fn(&DecodedFrame) -> Result<T> + Sync,
@@ -160,7 +195,11 @@ where
     let stop = AtomicBool::new(false);
     let in_flight = AtomicUsize::new(0);
     let peak = AtomicUsize::new(0);
-    let mut report = PipelineReport { threads: opts.threads, in_flight_bound: bound, ..PipelineReport::default() };
+    let mut report = PipelineReport {
+        threads: opts.threads,
+        in_flight_bound: bound,
+        ..PipelineReport::default()
+    };
     let progress = crate::progress::bytes_bar(opts.progress, sources);
 
     let result = std::thread::scope(|scope| {
@@ -181,7 +220,15 @@ where
             drop(out_tx);
             t0.elapsed()
         });
-        let consumed = deliver_in_order(sources, opts, &out_rx, &permit_rx, &in_flight, &mut report, &mut consume);
+        let consumed = deliver_in_order(
+            sources,
+            opts,
+            &out_rx,
+            &permit_rx,
+            &in_flight,
+            &mut report,
+            &mut consume,
+        );
         if consumed.is_err() {
             stop.store(true, Ordering::SeqCst);
             // Unblock the reader: it may be waiting for a permit.
@@ -215,18 +262,39 @@ where
     let mut stream_signal: Vec<Option<Signal>> = vec![None; sources.len()];
     for (place, outcome) in out_rx.iter() {
         pending.insert(place.seq, (place, outcome));
-        while let Some((Place { input, frame, offset, .. }, outcome)) = pending.remove(&next) {
+        while let Some((
+            Place {
+                input,
+                frame,
+                offset,
+                ..
+            },
+            outcome,
+        )) = pending.remove(&next)
+        {
             next += 1;
             // Count down before handing the permit back, so the count never exceeds the bound.
             in_flight.fetch_sub(1, Ordering::SeqCst);
             let _ = permit_rx.try_recv();
-            let location = FrameLocation { path: sources[input].display(), frame, offset };
+            let location = FrameLocation {
+                path: sources[input].display(),
+                frame,
+                offset,
+            };
             let t0 = Instant::now();
             let event = match outcome {
                 Outcome::Failed(e) => return Err(e),
-                Outcome::End { bytes, framing } => Event::InputEnd { input, bytes, framing },
+                Outcome::End { bytes, framing } => Event::InputEnd {
+                    input,
+                    bytes,
+                    framing,
+                },
                 Outcome::Bad(problem) => bad_frame(opts, report, input, location, problem)?,
-                Outcome::Frame { signal, decoded, mapped } => match (stream_signal[input], signal) {
+                Outcome::Frame {
+                    signal,
+                    decoded,
+                    mapped,
+                } => match (stream_signal[input], signal) {
                     (Some(expected), Some(found)) if expected != found => {
                         let problem = FrameProblem::MixedSignals { expected, found };
                         bad_frame(opts, report, input, location, problem)?
@@ -234,7 +302,13 @@ where
                     _ => {
                         stream_signal[input] = stream_signal[input].or(signal);
                         report.frames += 1;
-                        Event::Frame { input, frame, signal, decoded, mapped }
+                        Event::Frame {
+                            input,
+                            frame,
+                            signal,
+                            decoded,
+                            mapped,
+                        }
                     }
                 },
             };
@@ -257,7 +331,11 @@ fn bad_frame<T>(
     }
     eprintln!("warning: skipped {location}: {problem}");
     report.skipped_frames += 1;
-    Ok(Event::Skipped { input, location, problem })
+    Ok(Event::Skipped {
+        input,
+        location,
+        problem,
+    })
 }
 
 /// Decode + map, on a worker thread.
@@ -272,24 +350,37 @@ where
             Ok(d) => d,
             Err(p) => return Outcome::Bad(p),
         },
-        Work::ParquetSlice { path, table, slice } => match parquet::read_slice(&path, table, slice, opts) {
-            Ok(tables) => crate::decode::to_columns::from_tables(tables),
-            Err(p) => return Outcome::Bad(p),
-        },
+        Work::ParquetSlice { path, table, slice } => {
+            match parquet::read_slice(&path, table, slice, opts) {
+                Ok(tables) => crate::decode::to_columns::from_tables(tables),
+                Err(p) => return Outcome::Bad(p),
+            }
+        }
     };
     match map(&decoded) {
-        Ok(mapped) => Outcome::Frame { signal: decoded.signal, decoded, mapped },
+        Ok(mapped) => Outcome::Frame {
+            signal: decoded.signal,
+            decoded,
+            mapped,
+        },
         Err(e) => Outcome::Failed(e),
     }
 }
 
-fn decode_frame(data: Vec<u8>, opts: &PipelineOptions) -> std::result::Result<DecodedFrame, FrameProblem> {
+fn decode_frame(
+    data: Vec<u8>,
+    opts: &PipelineOptions,
+) -> std::result::Result<DecodedFrame, FrameProblem> {
     let data = unwrap_frame(data)?;
     let Some(request) = decode_message(&data, opts.forced_signal)? else {
         return Ok(DecodedFrame::default());
     };
     let build = opts.build_columns && opts.only_signal.is_none_or(|s| s == request.signal());
-    Ok(to_columns::to_columns_projected(&request, opts.batch_rows, build.then_some(opts.projection)))
+    Ok(to_columns::to_columns_projected(
+        &request,
+        opts.batch_rows,
+        build.then_some(opts.projection),
+    ))
 }
 
 /// The reader stage: walks inputs in order and emits units, each after taking a permit.
@@ -305,7 +396,15 @@ fn read_all(
         if stop.load(Ordering::SeqCst) || permits.send(()).is_err() {
             return false;
         }
-        emit(Unit { place: Place { seq, input, frame, offset }, work });
+        emit(Unit {
+            place: Place {
+                seq,
+                input,
+                frame,
+                offset,
+            },
+            work,
+        });
         seq += 1;
         true
     };
@@ -328,12 +427,16 @@ fn read_all(
             (None, read_parquet(source, input, &mut send))
         } else {
             match FrameReader::new(opened.reader) {
-                Err(bad) => (None, send(input, bad.index, bad.offset, Work::Bad(bad.problem))),
+                Err(bad) => (
+                    None,
+                    send(input, bad.index, bad.offset, Work::Bad(bad.problem)),
+                ),
                 Ok(frames) => {
                     let framing = frames.framing();
                     let mut ok = true;
                     for item in frames {
-                        progress.set_position(bytes_before + opened.raw_bytes.load(Ordering::Relaxed));
+                        progress
+                            .set_position(bytes_before + opened.raw_bytes.load(Ordering::Relaxed));
                         let sent = match item {
                             Ok(f) => send(input, f.index, f.offset, Work::Frame { data: f.data }),
                             Err(bad) => send(input, bad.index, bad.offset, Work::Bad(bad.problem)),
@@ -351,7 +454,9 @@ fn read_all(
             return;
         }
         let bytes = match source {
-            InputSource::File(p) if opened.wrapping == Wrapping::Parquet => std::fs::metadata(p).map_or(0, |m| m.len()),
+            InputSource::File(p) if opened.wrapping == Wrapping::Parquet => {
+                std::fs::metadata(p).map_or(0, |m| m.len())
+            }
             _ => opened.raw_bytes.load(Ordering::Relaxed),
         };
         progress.set_position(bytes_before + bytes);
@@ -361,14 +466,34 @@ fn read_all(
     }
 }
 
-fn read_parquet(source: &InputSource, input: usize, send: &mut impl FnMut(usize, u64, u64, Work) -> bool) -> bool {
+fn read_parquet(
+    source: &InputSource,
+    input: usize,
+    send: &mut impl FnMut(usize, u64, u64, Work) -> bool,
+) -> bool {
     let InputSource::File(path) = source else {
-        return send(input, 0, 0, Work::Bad(FrameProblem::InvalidParquet("Parquet input must be a file, not stdin".into())));
+        return send(
+            input,
+            0,
+            0,
+            Work::Bad(FrameProblem::InvalidParquet(
+                "Parquet input must be a file, not stdin".into(),
+            )),
+        );
     };
     match parquet::describe(path) {
         Err(p) => send(input, 0, 0, Work::Bad(p)),
         Ok((table, slices)) => slices.into_iter().enumerate().all(|(i, slice)| {
-            send(input, i as u64, 0, Work::ParquetSlice { path: path.clone(), table, slice })
+            send(
+                input,
+                i as u64,
+                0,
+                Work::ParquetSlice {
+                    path: path.clone(),
+                    table,
+                    slice,
+                },
+            )
         }),
     }
 }

@@ -17,7 +17,9 @@ pub fn bytes_bar(enabled: bool, sources: &[InputSource]) -> ProgressBar {
         })
         .sum();
     let bar = ProgressBar::new(total);
-    if let Ok(style) = ProgressStyle::with_template("{spinner} {bytes}/{total_bytes} {bytes_per_sec} {wide_bar} {eta}") {
+    if let Ok(style) = ProgressStyle::with_template(
+        "{spinner} {bytes}/{total_bytes} {bytes_per_sec} {wide_bar} {eta}",
+    ) {
         bar.set_style(style);
     }
     bar
@@ -29,7 +31,9 @@ pub fn records_bar(total: u64) -> ProgressBar {
         return ProgressBar::hidden();
     }
     let bar = ProgressBar::new(total);
-    if let Ok(style) = ProgressStyle::with_template("{spinner} {human_pos}/{human_len} records {per_sec} {wide_bar} {eta}") {
+    if let Ok(style) = ProgressStyle::with_template(
+        "{spinner} {human_pos}/{human_len} records {per_sec} {wide_bar} {eta}",
+    ) {
         bar.set_style(style);
     }
     bar

@@ -12,11 +12,12 @@ use fixtures::*;
 use opentelemetry_proto::tonic::common::v1::any_value::Value as Any;
 use opentelemetry_proto::tonic::logs::v1::LogRecord;
 use opentelemetry_proto::tonic::metrics::v1::{
-    metric::Data, number_data_point, AggregationTemporality, Gauge, Histogram, HistogramDataPoint, NumberDataPoint, Sum,
+    metric::Data, number_data_point, AggregationTemporality, Gauge, Histogram, HistogramDataPoint,
+    NumberDataPoint, Sum,
 };
 use otlp_analytics::aggregate::backend::Backend;
-use otlp_analytics::aggregate::{aggregate_sources, AggregateSpec};
 use otlp_analytics::aggregate::keys::parse_keys;
+use otlp_analytics::aggregate::{aggregate_sources, AggregateSpec};
 use otlp_analytics::decode::Signal;
 use otlp_analytics::input::InputSource;
 use otlp_analytics::pipeline::PipelineOptions;
@@ -30,11 +31,19 @@ fn assert_columns_match(name: &str, cpu: &ArrayRef, gpu: &ArrayRef) {
     assert_eq!(cpu.data_type(), gpu.data_type(), "{name}: types differ");
     match cpu.data_type() {
         DataType::Float64 => {
-            let (c, g) = (cpu.as_primitive::<Float64Type>(), gpu.as_primitive::<Float64Type>());
+            let (c, g) = (
+                cpu.as_primitive::<Float64Type>(),
+                gpu.as_primitive::<Float64Type>(),
+            );
             for i in 0..c.len() {
                 assert_eq!(c.is_null(i), g.is_null(i), "{name}[{i}] nullness");
                 if c.is_valid(i) {
-                    assert!(close(c.value(i), g.value(i)), "{name}[{i}]: cpu {} gpu {}", c.value(i), g.value(i));
+                    assert!(
+                        close(c.value(i), g.value(i)),
+                        "{name}[{i}]: cpu {} gpu {}",
+                        c.value(i),
+                        g.value(i)
+                    );
                 }
             }
         }
@@ -57,15 +66,28 @@ fn assert_batches_match(cpu: &RecordBatch, gpu: &RecordBatch) {
 }
 
 /// Aggregates `file` on both backends and checks they agree; returns the CPU batch.
-fn both(test: &str, file: &std::path::Path, signal: Signal, by: Option<&str>, window: Option<u64>) -> Option<RecordBatch> {
+fn both(
+    test: &str,
+    file: &std::path::Path,
+    signal: Signal,
+    by: Option<&str>,
+    window: Option<u64>,
+) -> Option<RecordBatch> {
     let ctx = common::gpu_or_skip(test)?;
-    let spec = AggregateSpec { signal, keys: parse_keys(by, signal, window).expect("keys") };
+    let spec = AggregateSpec {
+        signal,
+        keys: parse_keys(by, signal, window).expect("keys"),
+    };
     let sources = vec![InputSource::File(file.to_path_buf())];
     let opts = PipelineOptions::new(Some(2));
     let cpu = aggregate_sources(&sources, &opts, &spec, Backend::Cpu).expect("cpu aggregate");
     let gpu = aggregate_sources(&sources, &opts, &spec, Backend::Gpu(ctx)).expect("gpu aggregate");
     assert_batches_match(&cpu.batch, &gpu.batch);
-    eprintln!("{test}: {} rows agree on cpu and {}", cpu.batch.num_rows(), ctx.adapter_name());
+    eprintln!(
+        "{test}: {} rows agree on cpu and {}",
+        cpu.batch.num_rows(),
+        ctx.adapter_name()
+    );
     Some(cpu.batch)
 }
 
@@ -77,9 +99,22 @@ fn big_traces(dir: &std::path::Path) -> std::path::PathBuf {
         let mut spans = Vec::with_capacity(10_000);
         for i in 0..10_000u64 {
             let hot = rng.below(10) < 6;
-            let name = if hot { "hot".to_owned() } else { format!("op-{}", rng.below(2000)) };
+            let name = if hot {
+                "hot".to_owned()
+            } else {
+                format!("op-{}", rng.below(2000))
+            };
             let dur = (rng.unit_f64() * 12.0).exp() as u64 * 1000 + rng.below(1000);
-            let mut s = span(1, 1, 0, &name, 2, T0 + frame * SEC + i, dur, rng.below(50) == 0);
+            let mut s = span(
+                1,
+                1,
+                0,
+                &name,
+                2,
+                T0 + frame * SEC + i,
+                dur,
+                rng.below(50) == 0,
+            );
             s.attributes = vec![kv("tenant", Any::IntValue(rng.below(3) as i64))];
             spans.push(s);
         }
@@ -93,10 +128,24 @@ fn big_traces(dir: &std::path::Path) -> std::path::PathBuf {
 fn traces_parity_on_a_million_spans_with_a_hot_group() {
     let dir = tempfile::tempdir().expect("tempdir");
     let file = big_traces(dir.path());
-    let Some(batch) = both("traces_parity_big", &file, Signal::Traces, None, None) else { return };
-    let total: u64 = batch.column_by_name("span_count").expect("span_count").as_primitive::<arrow::datatypes::UInt64Type>().values().iter().sum();
+    let Some(batch) = both("traces_parity_big", &file, Signal::Traces, None, None) else {
+        return;
+    };
+    let total: u64 = batch
+        .column_by_name("span_count")
+        .expect("span_count")
+        .as_primitive::<arrow::datatypes::UInt64Type>()
+        .values()
+        .iter()
+        .sum();
     assert_eq!(total, 1_200_000);
-    both("traces_parity_big_attr_window", &file, Signal::Traces, Some("attr.tenant,status_code"), Some(30 * SEC));
+    both(
+        "traces_parity_big_attr_window",
+        &file,
+        Signal::Traces,
+        Some("attr.tenant,status_code"),
+        Some(30 * SEC),
+    );
 }
 
 /// ~1.1M metric points: cumulative counters with resets, gauges, delta sums and histograms.
@@ -109,8 +158,15 @@ fn big_metrics(dir: &std::path::Path) -> std::path::PathBuf {
         let mut sums = Vec::new();
         let mut gauges = Vec::new();
         for (series, c) in counters.iter_mut().enumerate() {
-            *c = if rng.below(100) == 0 { rng.unit_f64() } else { *c + rng.unit_f64() * 10.0 };
-            let attrs = vec![kv("series", Any::IntValue(series as i64)), kv("hot", Any::BoolValue(series < 3000))];
+            *c = if rng.below(100) == 0 {
+                rng.unit_f64()
+            } else {
+                *c + rng.unit_f64() * 10.0
+            };
+            let attrs = vec![
+                kv("series", Any::IntValue(series as i64)),
+                kv("hot", Any::BoolValue(series < 3000)),
+            ];
             sums.push(NumberDataPoint {
                 start_time_unix_nano: T0 - SEC,
                 time_unix_nano: t,
@@ -120,7 +176,9 @@ fn big_metrics(dir: &std::path::Path) -> std::path::PathBuf {
             });
             gauges.push(NumberDataPoint {
                 time_unix_nano: t,
-                value: Some(number_data_point::Value::AsDouble(rng.unit_f64() * 100.0 - 50.0)),
+                value: Some(number_data_point::Value::AsDouble(
+                    rng.unit_f64() * 100.0 - 50.0,
+                )),
                 attributes: attrs,
                 ..Default::default()
             });
@@ -149,10 +207,35 @@ fn big_metrics(dir: &std::path::Path) -> std::path::PathBuf {
         let req = metrics(
             &format!("svc-{}", frame % 2),
             vec![
-                metric("requests", Data::Sum(Sum { data_points: sums, aggregation_temporality: AggregationTemporality::Cumulative as i32, is_monotonic: true })),
-                metric("temperature", Data::Gauge(Gauge { data_points: gauges })),
-                metric("bytes", Data::Sum(Sum { data_points: deltas, aggregation_temporality: AggregationTemporality::Delta as i32, is_monotonic: true })),
-                metric("latency", Data::Histogram(Histogram { data_points: hist, aggregation_temporality: AggregationTemporality::Delta as i32 })),
+                metric(
+                    "requests",
+                    Data::Sum(Sum {
+                        data_points: sums,
+                        aggregation_temporality: AggregationTemporality::Cumulative as i32,
+                        is_monotonic: true,
+                    }),
+                ),
+                metric(
+                    "temperature",
+                    Data::Gauge(Gauge {
+                        data_points: gauges,
+                    }),
+                ),
+                metric(
+                    "bytes",
+                    Data::Sum(Sum {
+                        data_points: deltas,
+                        aggregation_temporality: AggregationTemporality::Delta as i32,
+                        is_monotonic: true,
+                    }),
+                ),
+                metric(
+                    "latency",
+                    Data::Histogram(Histogram {
+                        data_points: hist,
+                        aggregation_temporality: AggregationTemporality::Delta as i32,
+                    }),
+                ),
             ],
         );
         msgs.push(req.encode_to_vec());
@@ -164,10 +247,24 @@ fn big_metrics(dir: &std::path::Path) -> std::path::PathBuf {
 fn metrics_parity_on_a_million_points() {
     let dir = tempfile::tempdir().expect("tempdir");
     let file = big_metrics(dir.path());
-    let Some(batch) = both("metrics_parity_big", &file, Signal::Metrics, None, None) else { return };
-    let points: u64 = batch.column_by_name("point_count").expect("point_count").as_primitive::<arrow::datatypes::UInt64Type>().values().iter().sum();
+    let Some(batch) = both("metrics_parity_big", &file, Signal::Metrics, None, None) else {
+        return;
+    };
+    let points: u64 = batch
+        .column_by_name("point_count")
+        .expect("point_count")
+        .as_primitive::<arrow::datatypes::UInt64Type>()
+        .values()
+        .iter()
+        .sum();
     assert_eq!(points, 50 * (5000 * 2 + 12_000 + 200));
-    both("metrics_parity_hot", &file, Signal::Metrics, Some("attr.hot"), Some(60 * SEC));
+    both(
+        "metrics_parity_hot",
+        &file,
+        Signal::Metrics,
+        Some("attr.hot"),
+        Some(60 * SEC),
+    );
 }
 
 #[test]
@@ -176,7 +273,11 @@ fn logs_parity_and_small_fixtures() {
     let mut rng = Rng::new(3);
     let records: Vec<LogRecord> = (0..50_000)
         .map(|i| LogRecord {
-            time_unix_nano: if i % 10 == 0 { 0 } else { T0 + rng.below(3600) * SEC },
+            time_unix_nano: if i % 10 == 0 {
+                0
+            } else {
+                T0 + rng.below(3600) * SEC
+            },
             observed_time_unix_nano: T0 + rng.below(3600) * SEC,
             severity_text: ["INFO", "WARN", "ERROR", ""][rng.below(4) as usize].into(),
             ..Default::default()
@@ -184,8 +285,27 @@ fn logs_parity_and_small_fixtures() {
         .collect();
     let file = write_proto(dir.path(), "logs.pb", &logs("api", records));
     both("logs_parity", &file, Signal::Logs, None, Some(60 * SEC));
-    let examples = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/otlp-examples");
-    both("parity_example_trace", &examples.join("trace.json"), Signal::Traces, None, None);
-    both("parity_example_metrics", &examples.join("metrics.json"), Signal::Metrics, None, None);
-    both("parity_example_logs", &examples.join("logs.json"), Signal::Logs, None, None);
+    let examples =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/otlp-examples");
+    both(
+        "parity_example_trace",
+        &examples.join("trace.json"),
+        Signal::Traces,
+        None,
+        None,
+    );
+    both(
+        "parity_example_metrics",
+        &examples.join("metrics.json"),
+        Signal::Metrics,
+        None,
+        None,
+    );
+    both(
+        "parity_example_logs",
+        &examples.join("logs.json"),
+        Signal::Logs,
+        None,
+        None,
+    );
 }

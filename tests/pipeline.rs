@@ -19,7 +19,9 @@ use prost::Message;
 
 /// A fileexporter stream of `frames` trace messages with `per_frame` spans each.
 fn trace_stream(seed: u64, frames: usize, per_frame: usize) -> Vec<Vec<u8>> {
-    let mut x = seed.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+    let mut x = seed
+        .wrapping_mul(6364136223846793005)
+        .wrapping_add(1442695040888963407);
     let mut next = move |n: u64| {
         x ^= x << 13;
         x ^= x >> 7;
@@ -30,8 +32,20 @@ fn trace_stream(seed: u64, frames: usize, per_frame: usize) -> Vec<Vec<u8>> {
         .map(|f| {
             let spans = (0..per_frame)
                 .map(|i| {
-                    let mut s = span(1, 1, 0, &format!("op{}", next(7)), 2, T0 + next(600) * SEC, next(1_000_000_000), next(20) == 0);
-                    s.attributes = vec![kv("shard", Any::IntValue(next(3) as i64)), kv("ratio", Any::DoubleValue(next(4) as f64 / 4.0))];
+                    let mut s = span(
+                        1,
+                        1,
+                        0,
+                        &format!("op{}", next(7)),
+                        2,
+                        T0 + next(600) * SEC,
+                        next(1_000_000_000),
+                        next(20) == 0,
+                    );
+                    s.attributes = vec![
+                        kv("shard", Any::IntValue(next(3) as i64)),
+                        kv("ratio", Any::DoubleValue(next(4) as f64 / 4.0)),
+                    ];
                     s.span_id = vec![(i % 250) as u8 + 1; 8];
                     s
                 })
@@ -41,12 +55,27 @@ fn trace_stream(seed: u64, frames: usize, per_frame: usize) -> Vec<Vec<u8>> {
         .collect()
 }
 
-fn aggregate_with(file: &std::path::Path, threads: usize, batch_rows: usize, by: Option<&str>) -> arrow::array::RecordBatch {
+fn aggregate_with(
+    file: &std::path::Path,
+    threads: usize,
+    batch_rows: usize,
+    by: Option<&str>,
+) -> arrow::array::RecordBatch {
     let mut opts = PipelineOptions::new(Some(threads));
     opts.batch_rows = batch_rows;
     opts.queue_frames = 3;
-    let spec = AggregateSpec { signal: Signal::Traces, keys: parse_keys(by, Signal::Traces, Some(60 * SEC)).expect("keys") };
-    aggregate_sources(&[InputSource::File(file.to_path_buf())], &opts, &spec, Backend::Cpu).expect("aggregate").batch
+    let spec = AggregateSpec {
+        signal: Signal::Traces,
+        keys: parse_keys(by, Signal::Traces, Some(60 * SEC)).expect("keys"),
+    };
+    aggregate_sources(
+        &[InputSource::File(file.to_path_buf())],
+        &opts,
+        &spec,
+        Backend::Cpu,
+    )
+    .expect("aggregate")
+    .batch
 }
 
 proptest! {
@@ -92,9 +121,15 @@ fn slow_consumer_blocks_the_reader_and_loses_nothing() {
     .expect("pipeline");
     assert_eq!((frames, spans), (300, 6000));
     assert_eq!(report.frames, 300);
-    assert!(report.peak_in_flight <= report.in_flight_bound, "{report:?}");
+    assert!(
+        report.peak_in_flight <= report.in_flight_bound,
+        "{report:?}"
+    );
     assert_eq!(report.in_flight_bound, 2 + 4);
-    assert!(report.peak_in_flight >= 2, "the reader should have run ahead up to the bound: {report:?}");
+    assert!(
+        report.peak_in_flight >= 2,
+        "the reader should have run ahead up to the bound: {report:?}"
+    );
 }
 
 /// A stream whose frame 1500 of 2000 holds garbage of the right length.
@@ -114,7 +149,13 @@ fn a_corrupt_frame_deep_in_a_stream_reports_the_same_under_parallelism() {
     assert!(single.contains("invalid protobuf"), "{single}");
     for threads in ["2", "8"] {
         assert_eq!(run_fails(&["inspect", f, "--threads", threads], 2), single);
-        assert_eq!(run_fails(&["aggregate", f, "--signal", "traces", "--threads", threads], 2), single);
+        assert_eq!(
+            run_fails(
+                &["aggregate", f, "--signal", "traces", "--threads", threads],
+                2
+            ),
+            single
+        );
     }
 }
 
@@ -123,7 +164,17 @@ fn skip_invalid_counts_stay_exact_under_parallelism() {
     let dir = tempfile::tempdir().expect("tempdir");
     let file = corrupt_stream(dir.path());
     for threads in ["1", "3", "8"] {
-        let out = run_ok(&["inspect", path_str(&file), "--skip-invalid", "--format", "json", "--threads", threads, "--batch-rows", "2"]);
+        let out = run_ok(&[
+            "inspect",
+            path_str(&file),
+            "--skip-invalid",
+            "--format",
+            "json",
+            "--threads",
+            threads,
+            "--batch-rows",
+            "2",
+        ]);
         let v: serde_json::Value = serde_json::from_str(&out).expect("json");
         assert_eq!(v["total"]["frames"], 1999);
         assert_eq!(v["total"]["skipped_frames"], 1);

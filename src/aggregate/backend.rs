@@ -77,7 +77,12 @@ pub struct U64Partial {
 
 impl Default for U64Partial {
     fn default() -> Self {
-        Self { count: 0, sum: 0, min: u64::MAX, max: 0 }
+        Self {
+            count: 0,
+            sum: 0,
+            min: u64::MAX,
+            max: 0,
+        }
     }
 }
 
@@ -131,7 +136,10 @@ impl Backend {
             Backend::Cpu => Ok((0..seg.groups())
                 .into_par_iter()
                 .map(|g| {
-                    let mut p = U64Partial { count: counts(g), ..U64Partial::default() };
+                    let mut p = U64Partial {
+                        count: counts(g),
+                        ..U64Partial::default()
+                    };
                     for &v in &values[seg.range(g)] {
                         p.sum = p.sum.wrapping_add(v);
                         p.min = p.min.min(v);
@@ -145,7 +153,12 @@ impl Backend {
                 Ok(stats
                     .iter()
                     .enumerate()
-                    .map(|(g, s)| U64Partial { count: counts(g), sum: s.sum, min: s.min, max: s.max })
+                    .map(|(g, s)| U64Partial {
+                        count: counts(g),
+                        sum: s.sum,
+                        min: s.min,
+                        max: s.max,
+                    })
                     .collect())
             }
         }
@@ -166,7 +179,12 @@ impl Backend {
                         sum.add(s.sum);
                         // Empty groups report ±inf bounds and all-NaN groups NaN: both mean "none", as on the CPU.
                         let bound = |v: f64| (count > 0 && !v.is_nan()).then_some(v);
-                        F64Partial { count, sum, min: bound(s.min), max: bound(s.max) }
+                        F64Partial {
+                            count,
+                            sum,
+                            min: bound(s.min),
+                            max: bound(s.max),
+                        }
                     })
                     .collect())
             }
@@ -182,10 +200,17 @@ impl Backend {
     }
 
     /// Per group, the value at the greatest time (ties: the later row).
-    pub fn last_by_time(&self, seg: &Segments, times: &[u64], values: &[f64]) -> Result<Vec<Option<f64>>> {
+    pub fn last_by_time(
+        &self,
+        seg: &Segments,
+        times: &[u64],
+        values: &[f64],
+    ) -> Result<Vec<Option<f64>>> {
         match self {
             // Values move as raw bits, so this needs no f64 support.
-            Backend::Gpu(ctx) => ctx.last_by_time(&seg.offsets, times, values).map_err(gpu_err),
+            Backend::Gpu(ctx) => ctx
+                .last_by_time(&seg.offsets, times, values)
+                .map_err(gpu_err),
             _ => Ok((0..seg.groups())
                 .into_par_iter()
                 .map(|g| {

@@ -37,31 +37,55 @@ pub struct KeySpec {
 }
 
 /// Parses `--by` (or the signal's defaults) and appends the window key.
-pub fn parse_keys(by: Option<&str>, signal: Signal, window_ns: Option<u64>) -> Result<Vec<KeySpec>> {
+pub fn parse_keys(
+    by: Option<&str>,
+    signal: Signal,
+    window_ns: Option<u64>,
+) -> Result<Vec<KeySpec>> {
     let default = match signal {
         Signal::Traces => "service.name,name,kind",
         Signal::Metrics => "service.name",
         Signal::Logs => "service.name,severity_text",
     };
     let mut keys = Vec::new();
-    for raw in by.unwrap_or(default).split(',').map(str::trim).filter(|s| !s.is_empty()) {
+    for raw in by
+        .unwrap_or(default)
+        .split(',')
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+    {
         let kind = parse_key(raw, signal)?;
         if keys.iter().any(|k: &KeySpec| k.column == raw) {
             return Err(Error::Usage(format!("--by: key {raw:?} given twice")));
         }
-        keys.push(KeySpec { column: raw.to_owned(), kind });
+        keys.push(KeySpec {
+            column: raw.to_owned(),
+            kind,
+        });
     }
     if signal == Signal::Metrics {
         if !keys.iter().any(|k| k.kind == KeyKind::MetricName) {
             let at = usize::from(by.is_none() && !keys.is_empty());
-            keys.insert(at, KeySpec { column: "metric.name".into(), kind: KeyKind::MetricName });
+            keys.insert(
+                at,
+                KeySpec {
+                    column: "metric.name".into(),
+                    kind: KeyKind::MetricName,
+                },
+            );
         }
         if by.is_none() {
-            keys.push(KeySpec { column: "attr.*".into(), kind: KeyKind::AllAttrs });
+            keys.push(KeySpec {
+                column: "attr.*".into(),
+                kind: KeyKind::AllAttrs,
+            });
         }
     }
     if let Some(w) = window_ns {
-        keys.push(KeySpec { column: "window_start".into(), kind: KeyKind::Window(w) });
+        keys.push(KeySpec {
+            column: "window_start".into(),
+            kind: KeyKind::Window(w),
+        });
     }
     Ok(keys)
 }
@@ -153,7 +177,9 @@ fn map_lookup<'a>(map: &'a MapArray, row: usize, key: &str) -> Option<&'a str> {
     let (start, end) = (offsets[row] as usize, offsets[row + 1] as usize);
     let keys: &StringArray = map.keys().as_string::<i32>();
     let values: &StringArray = map.values().as_string::<i32>();
-    (start..end).find(|&i| keys.value(i) == key).map(|i| values.value(i))
+    (start..end)
+        .find(|&i| keys.value(i) == key)
+        .map(|i| values.value(i))
 }
 
 /// The arrays one batch's keys are read from, downcast once per batch.
@@ -172,18 +198,39 @@ pub struct KeyColumns<'a> {
 }
 
 fn string_col<'a>(b: &'a RecordBatch, name: &str) -> Option<&'a StringArray> {
-    b.column_by_name(name).and_then(|c| c.as_string_opt::<i32>())
+    b.column_by_name(name)
+        .and_then(|c| c.as_string_opt::<i32>())
 }
 
-fn map_pair<'a>(b: &'a RecordBatch, values: &str, types: &str) -> Option<(&'a MapArray, &'a MapArray)> {
-    Some((b.column_by_name(values)?.as_map_opt()?, b.column_by_name(types)?.as_map_opt()?))
+fn map_pair<'a>(
+    b: &'a RecordBatch,
+    values: &str,
+    types: &str,
+) -> Option<(&'a MapArray, &'a MapArray)> {
+    Some((
+        b.column_by_name(values)?.as_map_opt()?,
+        b.column_by_name(types)?.as_map_opt()?,
+    ))
 }
 
 impl<'a> KeyColumns<'a> {
     /// `time_column` is the row time used for windows; `fallback_time` replaces a zero time (logs).
-    pub fn new(keys: &'a [KeySpec], batch: &'a RecordBatch, time_column: &str, fallback_time: Option<&str>) -> Result<Self> {
-        let int_col = |name: &str| batch.column_by_name(name).and_then(|c| c.as_primitive_opt::<Int32Type>());
-        let ts_col = |name: &str| batch.column_by_name(name).and_then(|c| c.as_primitive_opt::<TimestampNanosecondType>());
+    pub fn new(
+        keys: &'a [KeySpec],
+        batch: &'a RecordBatch,
+        time_column: &str,
+        fallback_time: Option<&str>,
+    ) -> Result<Self> {
+        let int_col = |name: &str| {
+            batch
+                .column_by_name(name)
+                .and_then(|c| c.as_primitive_opt::<Int32Type>())
+        };
+        let ts_col = |name: &str| {
+            batch
+                .column_by_name(name)
+                .and_then(|c| c.as_primitive_opt::<TimestampNanosecondType>())
+        };
         let cols = KeyColumns {
             keys,
             service_name: string_col(batch, "service_name"),
@@ -197,7 +244,11 @@ impl<'a> KeyColumns<'a> {
             time: ts_col(time_column),
             fallback_time: fallback_time.and_then(ts_col),
         };
-        let missing = |what: &str| Error::Aggregate(format!("input batch lacks the {what} column needed by the group keys"));
+        let missing = |what: &str| {
+            Error::Aggregate(format!(
+                "input batch lacks the {what} column needed by the group keys"
+            ))
+        };
         for k in keys {
             let ok = match &k.kind {
                 KeyKind::ServiceName => cols.service_name.is_some(),
@@ -231,17 +282,28 @@ impl<'a> KeyColumns<'a> {
         buf.clear();
         for k in self.keys {
             match &k.kind {
-                KeyKind::ServiceName => put_opt_str(buf, self.service_name.and_then(|c| c.is_valid(row).then(|| c.value(row)))),
+                KeyKind::ServiceName => put_opt_str(
+                    buf,
+                    self.service_name
+                        .and_then(|c| c.is_valid(row).then(|| c.value(row))),
+                ),
                 KeyKind::Resource(key) => put_map(buf, self.resource, row, key),
                 KeyKind::Attr(key) => put_map(buf, self.attrs, row, key),
                 KeyKind::AllAttrs => put_all_attrs(buf, self.attrs, row),
                 KeyKind::ScopeName => put_opt_str(buf, self.scope_name.map(|c| c.value(row))),
-                KeyKind::Name | KeyKind::MetricName => put_opt_str(buf, self.name.map(|c| c.value(row))),
-                KeyKind::Kind | KeyKind::SeverityNumber => put_int(buf, self.int_key.map(|c| i64::from(c.value(row)))),
-                KeyKind::StatusCode => put_int(buf, self.status.map(|c| i64::from(c.value(row)))),
-                KeyKind::SeverityText => {
-                    put_opt_str(buf, self.severity_text.map(|c| c.value(row)).filter(|s| !s.is_empty()))
+                KeyKind::Name | KeyKind::MetricName => {
+                    put_opt_str(buf, self.name.map(|c| c.value(row)))
                 }
+                KeyKind::Kind | KeyKind::SeverityNumber => {
+                    put_int(buf, self.int_key.map(|c| i64::from(c.value(row))))
+                }
+                KeyKind::StatusCode => put_int(buf, self.status.map(|c| i64::from(c.value(row)))),
+                KeyKind::SeverityText => put_opt_str(
+                    buf,
+                    self.severity_text
+                        .map(|c| c.value(row))
+                        .filter(|s| !s.is_empty()),
+                ),
                 KeyKind::Window(w) => {
                     let t = self.row_time(row);
                     put_int(buf, Some((t - t % w.max(&1)) as i64));
@@ -344,7 +406,11 @@ fn decode_value(bytes: &mut &[u8]) -> KeyValue {
         BOOL => KeyValue::Bool(take(bytes, 1).first() == Some(&1)),
         ATTRS => {
             let n = take_u32(bytes);
-            KeyValue::Attrs((0..n).map(|_| (take_string(bytes), decode_value(bytes))).collect())
+            KeyValue::Attrs(
+                (0..n)
+                    .map(|_| (take_string(bytes), decode_value(bytes)))
+                    .collect(),
+            )
         }
         _ => KeyValue::Null,
     }
@@ -381,7 +447,11 @@ fn as_f64(v: &KeyValue) -> f64 {
 }
 
 pub fn compare_keys(a: &[&KeyValue], b: &[&KeyValue]) -> Ordering {
-    a.iter().zip(b).map(|(x, y)| compare_values(x, y)).find(|o| o.is_ne()).unwrap_or(Ordering::Equal)
+    a.iter()
+        .zip(b)
+        .map(|(x, y)| compare_values(x, y))
+        .find(|o| o.is_ne())
+        .unwrap_or(Ordering::Equal)
 }
 
 #[cfg(test)]
@@ -391,18 +461,37 @@ mod tests {
     #[test]
     fn defaults_per_signal() {
         let cols = |s, by: Option<&str>, w| -> Vec<String> {
-            parse_keys(by, s, w).expect("keys").into_iter().map(|k| k.column).collect()
+            parse_keys(by, s, w)
+                .expect("keys")
+                .into_iter()
+                .map(|k| k.column)
+                .collect()
         };
-        assert_eq!(cols(Signal::Traces, None, None), ["service.name", "name", "kind"]);
-        assert_eq!(cols(Signal::Logs, None, Some(60)), ["service.name", "severity_text", "window_start"]);
-        assert_eq!(cols(Signal::Metrics, None, None), ["service.name", "metric.name", "attr.*"]);
-        assert_eq!(cols(Signal::Metrics, Some("attr.host"), None), ["metric.name", "attr.host"]);
+        assert_eq!(
+            cols(Signal::Traces, None, None),
+            ["service.name", "name", "kind"]
+        );
+        assert_eq!(
+            cols(Signal::Logs, None, Some(60)),
+            ["service.name", "severity_text", "window_start"]
+        );
+        assert_eq!(
+            cols(Signal::Metrics, None, None),
+            ["service.name", "metric.name", "attr.*"]
+        );
+        assert_eq!(
+            cols(Signal::Metrics, Some("attr.host"), None),
+            ["metric.name", "attr.host"]
+        );
     }
 
     #[test]
     fn unknown_keys_are_usage_errors() {
         let e = parse_keys(Some("kind"), Signal::Logs, None).expect_err("kind is a traces key");
-        assert!(e.to_string().contains("unknown key \"kind\" for logs"), "{e}");
+        assert!(
+            e.to_string().contains("unknown key \"kind\" for logs"),
+            "{e}"
+        );
         assert!(parse_keys(Some("attr."), Signal::Traces, None).is_err());
     }
 
@@ -429,7 +518,13 @@ mod tests {
 
     #[test]
     fn nulls_sort_last() {
-        assert_eq!(compare_values(&KeyValue::Null, &KeyValue::Str("a".into())), Ordering::Greater);
-        assert_eq!(compare_values(&KeyValue::Int(2), &KeyValue::Double(1.5)), Ordering::Greater);
+        assert_eq!(
+            compare_values(&KeyValue::Null, &KeyValue::Str("a".into())),
+            Ordering::Greater
+        );
+        assert_eq!(
+            compare_values(&KeyValue::Int(2), &KeyValue::Double(1.5)),
+            Ordering::Greater
+        );
     }
 }

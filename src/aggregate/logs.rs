@@ -25,7 +25,15 @@ pub fn map_logs(keys: &[KeySpec], tables: &[TableBatch]) -> Result<LogRows> {
     let mut rows = LogRows::default();
     for t in tables.iter().filter(|t| t.table == Table::Logs) {
         let b = &t.batch;
-        resolve_rows(keys, b, TIME, Some(OBSERVED_TIME), None, &mut rows.groups, &mut rows.ids)?;
+        resolve_rows(
+            keys,
+            b,
+            TIME,
+            Some(OBSERVED_TIME),
+            None,
+            &mut rows.groups,
+            &mut rows.ids,
+        )?;
         let col = |name: &str| {
             b.column_by_name(name)
                 .and_then(|c| c.as_primitive_opt::<TimestampNanosecondType>())
@@ -33,7 +41,10 @@ pub fn map_logs(keys: &[KeySpec], tables: &[TableBatch]) -> Result<LogRows> {
         };
         let (time, observed) = (col(TIME)?, col(OBSERVED_TIME)?);
         rows.times.extend(
-            time.values().iter().zip(observed.values().iter()).map(|(&t, &o)| if t != 0 { t as u64 } else { o as u64 }),
+            time.values()
+                .iter()
+                .zip(observed.values().iter())
+                .map(|(&t, &o)| if t != 0 { t as u64 } else { o as u64 }),
         );
     }
     Ok(rows)
@@ -50,7 +61,14 @@ pub struct LogReducer {
 
 impl LogReducer {
     pub fn new(backend: Backend, chunk_rows: usize) -> Self {
-        Self { backend, chunk_rows, groups: GroupTable::default(), ids: Vec::new(), times: Vec::new(), accs: Vec::new() }
+        Self {
+            backend,
+            chunk_rows,
+            groups: GroupTable::default(),
+            ids: Vec::new(),
+            times: Vec::new(),
+            accs: Vec::new(),
+        }
     }
 
     pub fn consume(&mut self, rows: LogRows) -> Result<()> {
@@ -69,7 +87,8 @@ impl LogReducer {
         }
         let seg = Segments::by_group(&self.ids, self.groups.len());
         let stats = self.backend.reduce_u64(&seg, &seg.gather(&self.times))?;
-        self.accs.resize_with(self.groups.len(), U64Partial::default);
+        self.accs
+            .resize_with(self.groups.len(), U64Partial::default);
         for (acc, s) in self.accs.iter_mut().zip(&stats) {
             acc.merge(s);
         }
@@ -86,9 +105,18 @@ impl LogReducer {
             Arc::new(a.with_timezone("UTC"))
         };
         let cols = vec![
-            (Field::new("log_count", arrow::datatypes::DataType::UInt64, false), Arc::new(count) as ArrayRef),
-            (Field::new("first_time", timestamp_type(), false), ts(|a| a.min)),
-            (Field::new("last_time", timestamp_type(), false), ts(|a| a.max)),
+            (
+                Field::new("log_count", arrow::datatypes::DataType::UInt64, false),
+                Arc::new(count) as ArrayRef,
+            ),
+            (
+                Field::new("first_time", timestamp_type(), false),
+                ts(|a| a.min),
+            ),
+            (
+                Field::new("last_time", timestamp_type(), false),
+                ts(|a| a.max),
+            ),
         ];
         Ok((self.groups, cols))
     }

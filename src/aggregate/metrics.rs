@@ -114,9 +114,16 @@ struct Header<'a> {
 
 impl<'a> Header<'a> {
     fn new(b: &'a RecordBatch) -> Result<Self> {
-        let ts = |n: &str| b.column_by_name(n).and_then(|c| c.as_primitive_opt::<TimestampNanosecondType>()).ok_or_else(|| missing(n));
+        let ts = |n: &str| {
+            b.column_by_name(n)
+                .and_then(|c| c.as_primitive_opt::<TimestampNanosecondType>())
+                .ok_or_else(|| missing(n))
+        };
         Ok(Self {
-            series: b.column_by_name(SERIES_ID).and_then(|c| c.as_primitive_opt::<UInt64Type>()).ok_or_else(|| missing(SERIES_ID))?,
+            series: b
+                .column_by_name(SERIES_ID)
+                .and_then(|c| c.as_primitive_opt::<UInt64Type>())
+                .ok_or_else(|| missing(SERIES_ID))?,
             start: ts(START)?,
             time: ts(TIME)?,
         })
@@ -133,8 +140,13 @@ impl<'a> Header<'a> {
     }
 }
 
-fn column<'a, T: arrow::datatypes::ArrowPrimitiveType>(b: &'a RecordBatch, name: &str) -> Result<&'a arrow::array::PrimitiveArray<T>> {
-    b.column_by_name(name).and_then(|c| c.as_primitive_opt::<T>()).ok_or_else(|| missing(name))
+fn column<'a, T: arrow::datatypes::ArrowPrimitiveType>(
+    b: &'a RecordBatch,
+    name: &str,
+) -> Result<&'a arrow::array::PrimitiveArray<T>> {
+    b.column_by_name(name)
+        .and_then(|c| c.as_primitive_opt::<T>())
+        .ok_or_else(|| missing(name))
 }
 
 fn opt_f64(a: &arrow::array::PrimitiveArray<Float64Type>, row: usize) -> Option<f64> {
@@ -149,10 +161,19 @@ fn temporality_of(t: i32, monotonic: bool) -> Temporality {
     }
 }
 
-fn list_values<T: arrow::datatypes::ArrowPrimitiveType>(b: &RecordBatch, name: &str, row: usize) -> Result<Vec<T::Native>> {
-    let list = b.column_by_name(name).and_then(|c| c.as_list_opt::<i32>()).ok_or_else(|| missing(name))?;
+fn list_values<T: arrow::datatypes::ArrowPrimitiveType>(
+    b: &RecordBatch,
+    name: &str,
+    row: usize,
+) -> Result<Vec<T::Native>> {
+    let list = b
+        .column_by_name(name)
+        .and_then(|c| c.as_list_opt::<i32>())
+        .ok_or_else(|| missing(name))?;
     let values = list.value(row);
-    let values = values.as_primitive_opt::<T>().ok_or_else(|| missing(name))?;
+    let values = values
+        .as_primitive_opt::<T>()
+        .ok_or_else(|| missing(name))?;
     Ok(values.values().to_vec())
 }
 
@@ -170,7 +191,9 @@ pub fn map_points(keys: &[KeySpec], tables: &[TableBatch]) -> Result<MetricRows>
             Table::SummaryPoints => Some(PointType::Summary),
             Table::Spans | Table::Logs => continue,
         };
-        let number_types = b.column_by_name("metric_type").and_then(|c| c.as_string_opt::<i32>());
+        let number_types = b
+            .column_by_name("metric_type")
+            .and_then(|c| c.as_string_opt::<i32>());
         let row_type = |row: usize| -> PointType {
             match (type_of_table, number_types) {
                 (Some(t), _) => t,
@@ -178,7 +201,15 @@ pub fn map_points(keys: &[KeySpec], tables: &[TableBatch]) -> Result<MetricRows>
                 _ => PointType::Sum,
             }
         };
-        resolve_rows(keys, b, TIME, None, Some(&|row| row_type(row).name()), &mut out.groups, &mut ids)?;
+        resolve_rows(
+            keys,
+            b,
+            TIME,
+            None,
+            Some(&|row| row_type(row).name()),
+            &mut out.groups,
+            &mut ids,
+        )?;
         out.group_types.resize(out.groups.len(), PointType::Gauge);
         for (row, &g) in ids.iter().enumerate() {
             out.group_types[g as usize] = row_type(row);
@@ -189,10 +220,17 @@ pub fn map_points(keys: &[KeySpec], tables: &[TableBatch]) -> Result<MetricRows>
             Table::HistogramPoints => map_histograms(b, &h, &ids, &mut out)?,
             Table::ExpHistogramPoints => map_exp_histograms(b, &h, &ids, &mut out)?,
             Table::SummaryPoints => {
-                let (count, sum) = (column::<UInt64Type>(b, "count")?, column::<Float64Type>(b, "sum")?);
+                let (count, sum) = (
+                    column::<UInt64Type>(b, "count")?,
+                    column::<Float64Type>(b, "sum")?,
+                );
                 for (row, &g) in ids.iter().enumerate() {
                     let meta = h.meta(row, g, Temporality::Cumulative { monotonic: true });
-                    out.summaries.push(SummaryPoint { meta, count: count.value(row), sum: sum.value(row) });
+                    out.summaries.push(SummaryPoint {
+                        meta,
+                        count: count.value(row),
+                        sum: sum.value(row),
+                    });
                 }
             }
             Table::Spans | Table::Logs => {}
@@ -203,12 +241,24 @@ pub fn map_points(keys: &[KeySpec], tables: &[TableBatch]) -> Result<MetricRows>
 
 fn map_numbers(b: &RecordBatch, h: &Header, ids: &[u32], out: &mut MetricRows) -> Result<()> {
     let temporality = column::<Int32Type>(b, "aggregation_temporality")?;
-    let monotonic = b.column_by_name("is_monotonic").and_then(|c| c.as_boolean_opt()).ok_or_else(|| missing("is_monotonic"))?;
-    let (as_double, as_int) = (column::<Float64Type>(b, "as_double")?, column::<Int64Type>(b, "as_int")?);
+    let monotonic = b
+        .column_by_name("is_monotonic")
+        .and_then(|c| c.as_boolean_opt())
+        .ok_or_else(|| missing("is_monotonic"))?;
+    let (as_double, as_int) = (
+        column::<Float64Type>(b, "as_double")?,
+        column::<Int64Type>(b, "as_int")?,
+    );
     for (row, &g) in ids.iter().enumerate() {
         // A point with neither value is recorded as 0, as the Collector does.
-        let value = opt_f64(as_double, row).or_else(|| as_int.is_valid(row).then(|| as_int.value(row) as f64)).unwrap_or(0.0);
-        let meta = h.meta(row, g, temporality_of(temporality.value(row), monotonic.value(row)));
+        let value = opt_f64(as_double, row)
+            .or_else(|| as_int.is_valid(row).then(|| as_int.value(row) as f64))
+            .unwrap_or(0.0);
+        let meta = h.meta(
+            row,
+            g,
+            temporality_of(temporality.value(row), monotonic.value(row)),
+        );
         out.numbers.push((meta, value));
     }
     Ok(())
@@ -217,7 +267,11 @@ fn map_numbers(b: &RecordBatch, h: &Header, ids: &[u32], out: &mut MetricRows) -
 fn map_histograms(b: &RecordBatch, h: &Header, ids: &[u32], out: &mut MetricRows) -> Result<()> {
     let temporality = column::<Int32Type>(b, "aggregation_temporality")?;
     let count = column::<UInt64Type>(b, "count")?;
-    let (sum, min, max) = (column::<Float64Type>(b, "sum")?, column::<Float64Type>(b, "min")?, column::<Float64Type>(b, "max")?);
+    let (sum, min, max) = (
+        column::<Float64Type>(b, "sum")?,
+        column::<Float64Type>(b, "min")?,
+        column::<Float64Type>(b, "max")?,
+    );
     for (row, &g) in ids.iter().enumerate() {
         out.histograms.push(HistogramPoint {
             meta: h.meta(row, g, temporality_of(temporality.value(row), true)),
@@ -232,19 +286,37 @@ fn map_histograms(b: &RecordBatch, h: &Header, ids: &[u32], out: &mut MetricRows
     Ok(())
 }
 
-fn map_exp_histograms(b: &RecordBatch, h: &Header, ids: &[u32], out: &mut MetricRows) -> Result<()> {
+fn map_exp_histograms(
+    b: &RecordBatch,
+    h: &Header,
+    ids: &[u32],
+    out: &mut MetricRows,
+) -> Result<()> {
     let temporality = column::<Int32Type>(b, "aggregation_temporality")?;
     let count = column::<UInt64Type>(b, "count")?;
-    let (sum, min, max) = (column::<Float64Type>(b, "sum")?, column::<Float64Type>(b, "min")?, column::<Float64Type>(b, "max")?);
+    let (sum, min, max) = (
+        column::<Float64Type>(b, "sum")?,
+        column::<Float64Type>(b, "min")?,
+        column::<Float64Type>(b, "max")?,
+    );
     let scale = column::<Int32Type>(b, "scale")?;
     let zero = column::<UInt64Type>(b, "zero_count")?;
-    let (pos_off, neg_off) = (column::<Int32Type>(b, "positive_offset")?, column::<Int32Type>(b, "negative_offset")?);
+    let (pos_off, neg_off) = (
+        column::<Int32Type>(b, "positive_offset")?,
+        column::<Int32Type>(b, "negative_offset")?,
+    );
     for (row, &g) in ids.iter().enumerate() {
         let hist = ExpHistogram {
             scale: scale.value(row),
             zero_count: zero.value(row),
-            positive: ExpBuckets { offset: pos_off.value(row), counts: list_values::<UInt64Type>(b, "positive_bucket_counts", row)? },
-            negative: ExpBuckets { offset: neg_off.value(row), counts: list_values::<UInt64Type>(b, "negative_bucket_counts", row)? },
+            positive: ExpBuckets {
+                offset: pos_off.value(row),
+                counts: list_values::<UInt64Type>(b, "positive_bucket_counts", row)?,
+            },
+            negative: ExpBuckets {
+                offset: neg_off.value(row),
+                counts: list_values::<UInt64Type>(b, "negative_bucket_counts", row)?,
+            },
         };
         out.exp_histograms.push(ExpHistogramPoint {
             meta: h.meta(row, g, temporality_of(temporality.value(row), true)),
@@ -272,11 +344,27 @@ impl MetricReducer {
         for (local, &global) in remap.iter().enumerate() {
             all.group_types[global as usize] = frame.group_types[local];
         }
-        let fix = |m: PointMeta| PointMeta { group: remap[m.group as usize], ..m };
-        all.numbers.extend(frame.numbers.into_iter().map(|(m, v)| (fix(m), v)));
-        all.histograms.extend(frame.histograms.into_iter().map(|p| HistogramPoint { meta: fix(p.meta), ..p }));
-        all.exp_histograms.extend(frame.exp_histograms.into_iter().map(|p| ExpHistogramPoint { meta: fix(p.meta), ..p }));
-        all.summaries.extend(frame.summaries.into_iter().map(|p| SummaryPoint { meta: fix(p.meta), ..p }));
+        let fix = |m: PointMeta| PointMeta {
+            group: remap[m.group as usize],
+            ..m
+        };
+        all.numbers
+            .extend(frame.numbers.into_iter().map(|(m, v)| (fix(m), v)));
+        all.histograms
+            .extend(frame.histograms.into_iter().map(|p| HistogramPoint {
+                meta: fix(p.meta),
+                ..p
+            }));
+        all.exp_histograms
+            .extend(frame.exp_histograms.into_iter().map(|p| ExpHistogramPoint {
+                meta: fix(p.meta),
+                ..p
+            }));
+        all.summaries
+            .extend(frame.summaries.into_iter().map(|p| SummaryPoint {
+                meta: fix(p.meta),
+                ..p
+            }));
         Ok(())
     }
 
@@ -284,7 +372,10 @@ impl MetricReducer {
         self,
         keys: &[KeySpec],
         backend: super::backend::Backend,
-    ) -> Result<(GroupTable, Vec<(arrow::datatypes::Field, arrow::array::ArrayRef)>)> {
+    ) -> Result<(
+        GroupTable,
+        Vec<(arrow::datatypes::Field, arrow::array::ArrayRef)>,
+    )> {
         finish_metrics(self.rows, keys, backend)
     }
 }

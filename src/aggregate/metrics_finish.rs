@@ -4,7 +4,9 @@
 
 use std::sync::Arc;
 
-use arrow::array::{ArrayRef, Float64Array, Int32Array, ListBuilder, UInt64Array, UInt64Builder, Float64Builder};
+use arrow::array::{
+    ArrayRef, Float64Array, Float64Builder, Int32Array, ListBuilder, UInt64Array, UInt64Builder,
+};
 use arrow::datatypes::{DataType, Field};
 use rayon::prelude::*;
 
@@ -50,7 +52,10 @@ where
             for (k, &i) in idx.iter().enumerate() {
                 let cur = &points[i];
                 let m = meta(cur);
-                let prev = k.checked_sub(1).map(|k| idx[k]).filter(|&j| meta(&points[j]).series == m.series);
+                let prev = k
+                    .checked_sub(1)
+                    .map(|k| idx[k])
+                    .filter(|&j| meta(&points[j]).series == m.series);
                 let d = match prev {
                     None => (m.start > 0 && m.start < m.time).then(|| full(cur)),
                     Some(j) => Some(step(&points[j], cur).unwrap_or_else(|| full(cur))),
@@ -68,7 +73,12 @@ where
         }
     }
     // As-is points contribute their full value; cumulative ones are filled in below.
-    result.extend(points.iter().zip(&cumulative).map(|(p, &c)| (!c).then(|| full(p))));
+    result.extend(
+        points
+            .iter()
+            .zip(&cumulative)
+            .map(|(p, &c)| (!c).then(|| full(p))),
+    );
     for part in deltas {
         for (i, d) in part {
             result[i] = d;
@@ -78,8 +88,14 @@ where
 }
 
 /// Rows that contribute, with their group ids, in input order.
-fn contributing<D>(groups: impl Iterator<Item = u32>, contrib: Vec<Option<D>>) -> (Vec<u32>, Vec<D>) {
-    groups.zip(contrib).filter_map(|(g, d)| d.map(|d| (g, d))).unzip()
+fn contributing<D>(
+    groups: impl Iterator<Item = u32>,
+    contrib: Vec<Option<D>>,
+) -> (Vec<u32>, Vec<D>) {
+    groups
+        .zip(contrib)
+        .filter_map(|(g, d)| d.map(|d| (g, d)))
+        .unzip()
 }
 
 fn point_counts(n_groups: usize, groups: impl Iterator<Item = u32>) -> Vec<u64> {
@@ -117,7 +133,11 @@ fn fold_max(a: Option<f64>, b: Option<f64>) -> Option<f64> {
     }
 }
 
-pub fn finish_metrics(rows: MetricRows, keys: &[KeySpec], backend: Backend) -> Result<(GroupTable, Vec<(Field, ArrayRef)>)> {
+pub fn finish_metrics(
+    rows: MetricRows,
+    keys: &[KeySpec],
+    backend: Backend,
+) -> Result<(GroupTable, Vec<(Field, ArrayRef)>)> {
     let n = rows.groups.len();
     let mut out = vec![GroupOut::default(); n];
     finish_numbers(&rows, backend, &mut out)?;
@@ -147,7 +167,9 @@ fn finish_numbers(rows: &MetricRows, backend: Backend, out: &mut [GroupOut]) -> 
     let seg = Segments::by_group(&ids, out.len());
     let stats = backend.reduce_f64(&seg, &seg.gather(&values))?;
     // Gauge "last": all gauge points are as-is, so every point contributes; its time decides.
-    let gauge_rows: Vec<usize> = (0..pts.len()).filter(|&i| rows.group_types[pts[i].0.group as usize] == PointType::Gauge).collect();
+    let gauge_rows: Vec<usize> = (0..pts.len())
+        .filter(|&i| rows.group_types[pts[i].0.group as usize] == PointType::Gauge)
+        .collect();
     let gauge_ids: Vec<u32> = gauge_rows.iter().map(|&i| pts[i].0.group).collect();
     let gseg = Segments::by_group(&gauge_ids, out.len());
     let times: Vec<u64> = gauge_rows.iter().map(|&i| pts[i].0.time).collect();
@@ -178,10 +200,23 @@ fn histogram_step(p: &HistogramPoint, c: &HistogramPoint) -> Option<HistDelta> {
         (Some(a), Some(b)) => Some(a - b),
         (a, _) => a,
     };
-    Some((c.count - p.count, sum, c.buckets.iter().zip(&p.buckets).map(|(a, b)| a - b).collect()))
+    Some((
+        c.count - p.count,
+        sum,
+        c.buckets
+            .iter()
+            .zip(&p.buckets)
+            .map(|(a, b)| a - b)
+            .collect(),
+    ))
 }
 
-fn finish_histograms(rows: &MetricRows, keys: &[KeySpec], backend: Backend, out: &mut [GroupOut]) -> Result<()> {
+fn finish_histograms(
+    rows: &MetricRows,
+    keys: &[KeySpec],
+    backend: Backend,
+    out: &mut [GroupOut],
+) -> Result<()> {
     let pts = &rows.histograms;
     if pts.is_empty() {
         return Ok(());
@@ -192,7 +227,9 @@ fn finish_histograms(rows: &MetricRows, keys: &[KeySpec], backend: Backend, out:
         let g = p.meta.group as usize;
         match bounds[g] {
             None => bounds[g] = Some(&p.bounds),
-            Some(b) if *b != p.bounds || b.len() + 1 != p.buckets.len() && !p.buckets.is_empty() => {
+            Some(b)
+                if *b != p.bounds || b.len() + 1 != p.buckets.len() && !p.buckets.is_empty() =>
+            {
                 return Err(Error::Aggregate(format!(
                     "histogram {}: points with different explicit bounds in one group ({:?} vs {:?}); group by a key that separates them",
                     metric_name(rows, keys, g),
@@ -204,11 +241,23 @@ fn finish_histograms(rows: &MetricRows, keys: &[KeySpec], backend: Backend, out:
         }
     }
     let counts = point_counts(out.len(), pts.iter().map(|p| p.meta.group));
-    let contrib = contributions(pts, |p| &p.meta, |p| (p.count, p.sum, p.buckets.clone()), histogram_step);
+    let contrib = contributions(
+        pts,
+        |p| &p.meta,
+        |p| (p.count, p.sum, p.buckets.clone()),
+        histogram_step,
+    );
     let (ids, deltas) = contributing(pts.iter().map(|p| p.meta.group), contrib);
     let seg = Segments::by_group(&ids, out.len());
-    let count_stats = backend.reduce_u64(&seg, &seg.gather(&deltas.iter().map(|d| d.0).collect::<Vec<_>>()))?;
-    let (sum_ids, sums): (Vec<u32>, Vec<f64>) = ids.iter().zip(&deltas).filter_map(|(&g, d)| d.1.map(|s| (g, s))).unzip();
+    let count_stats = backend.reduce_u64(
+        &seg,
+        &seg.gather(&deltas.iter().map(|d| d.0).collect::<Vec<_>>()),
+    )?;
+    let (sum_ids, sums): (Vec<u32>, Vec<f64>) = ids
+        .iter()
+        .zip(&deltas)
+        .filter_map(|(&g, d)| d.1.map(|s| (g, s)))
+        .unzip();
     let sum_seg = Segments::by_group(&sum_ids, out.len());
     let sum_stats = backend.reduce_f64(&sum_seg, &sum_seg.gather(&sums))?;
     let bucket_sums = reduce_buckets(backend, &seg, &deltas, &bounds)?;
@@ -231,7 +280,12 @@ fn finish_histograms(rows: &MetricRows, keys: &[KeySpec], backend: Backend, out:
 }
 
 /// Bucket-wise sums: one segment per (group, bucket), reduced like any u64 column.
-fn reduce_buckets(backend: Backend, seg: &Segments, deltas: &[HistDelta], bounds: &[Option<&Vec<f64>>]) -> Result<Vec<Vec<u64>>> {
+fn reduce_buckets(
+    backend: Backend,
+    seg: &Segments,
+    deltas: &[HistDelta],
+    bounds: &[Option<&Vec<f64>>],
+) -> Result<Vec<Vec<u64>>> {
     let mut offsets = vec![0usize];
     let mut values = Vec::new();
     let mut widths = Vec::with_capacity(seg.groups());
@@ -245,7 +299,10 @@ fn reduce_buckets(backend: Backend, seg: &Segments, deltas: &[HistDelta], bounds
             offsets.push(values.len());
         }
     }
-    let flat = Segments { offsets, order: Vec::new() };
+    let flat = Segments {
+        offsets,
+        order: Vec::new(),
+    };
     let sums = backend.reduce_u64(&flat, &values)?;
     let mut at = 0;
     Ok(widths
@@ -260,7 +317,11 @@ fn reduce_buckets(backend: Backend, seg: &Segments, deltas: &[HistDelta], bounds
 
 fn metric_name(rows: &MetricRows, keys: &[KeySpec], group: usize) -> String {
     let parts = decode_key(&rows.groups.keys()[group], keys.len());
-    match keys.iter().position(|k| k.kind == KeyKind::MetricName).map(|i| &parts[i]) {
+    match keys
+        .iter()
+        .position(|k| k.kind == KeyKind::MetricName)
+        .map(|i| &parts[i])
+    {
         Some(KeyValue::Str(s)) => s.clone(),
         _ => "(unnamed)".to_owned(),
     }
@@ -277,7 +338,8 @@ fn finish_exp_histograms(rows: &MetricRows, out: &mut [GroupOut]) {
         let s = series_scale.entry(p.meta.series).or_insert(p.hist.scale);
         *s = (*s).min(p.hist.scale);
     }
-    let at_series_scale = |p: &super::metrics::ExpHistogramPoint| p.hist.downscale_to(series_scale[&p.meta.series]);
+    let at_series_scale =
+        |p: &super::metrics::ExpHistogramPoint| p.hist.downscale_to(series_scale[&p.meta.series]);
     let counts = point_counts(out.len(), pts.iter().map(|p| p.meta.group));
     let contrib = contributions(
         pts,
@@ -302,7 +364,9 @@ fn finish_exp_histograms(rows: &MetricRows, out: &mut [GroupOut]) {
         let o = &mut out[g];
         o.min = fold_min(o.min, p.min);
         o.max = fold_max(o.max, p.max);
-        let Some((count, sum, hist)) = d else { continue };
+        let Some((count, sum, hist)) = d else {
+            continue;
+        };
         o.count = Some(o.count.unwrap_or(0) + count);
         if let Some(s) = sum {
             sums[g].add(s);
@@ -333,12 +397,21 @@ fn finish_summaries(rows: &MetricRows, backend: Backend, out: &mut [GroupOut]) -
         pts,
         |p| &p.meta,
         |p| (p.count, p.sum),
-        |p, c| (p.meta.start == c.meta.start && c.count >= p.count).then(|| (c.count - p.count, c.sum - p.sum)),
+        |p, c| {
+            (p.meta.start == c.meta.start && c.count >= p.count)
+                .then(|| (c.count - p.count, c.sum - p.sum))
+        },
     );
     let (ids, deltas) = contributing(pts.iter().map(|p| p.meta.group), contrib);
     let seg = Segments::by_group(&ids, out.len());
-    let c = backend.reduce_u64(&seg, &seg.gather(&deltas.iter().map(|d| d.0).collect::<Vec<_>>()))?;
-    let s = backend.reduce_f64(&seg, &seg.gather(&deltas.iter().map(|d| d.1).collect::<Vec<_>>()))?;
+    let c = backend.reduce_u64(
+        &seg,
+        &seg.gather(&deltas.iter().map(|d| d.0).collect::<Vec<_>>()),
+    )?;
+    let s = backend.reduce_f64(
+        &seg,
+        &seg.gather(&deltas.iter().map(|d| d.1).collect::<Vec<_>>()),
+    )?;
     for (g, o) in out.iter_mut().enumerate() {
         if counts[g] > 0 {
             o.point_count = counts[g];
@@ -365,17 +438,35 @@ fn u64_list(values: impl Iterator<Item = Option<Vec<u64>>>) -> ArrayRef {
 
 fn build_columns(types: &[PointType], out: Vec<GroupOut>) -> Vec<(Field, ArrayRef)> {
     let f64_col = |name: &str, f: &dyn Fn(&GroupOut) -> Option<f64>| -> (Field, ArrayRef) {
-        (Field::new(name, DataType::Float64, true), Arc::new(out.iter().map(f).collect::<Float64Array>()) as ArrayRef)
+        (
+            Field::new(name, DataType::Float64, true),
+            Arc::new(out.iter().map(f).collect::<Float64Array>()) as ArrayRef,
+        )
     };
     let u64_col = |name: &str, f: &dyn Fn(&GroupOut) -> Option<u64>| -> (Field, ArrayRef) {
-        (Field::new(name, DataType::UInt64, true), Arc::new(out.iter().map(f).collect::<UInt64Array>()) as ArrayRef)
+        (
+            Field::new(name, DataType::UInt64, true),
+            Arc::new(out.iter().map(f).collect::<UInt64Array>()) as ArrayRef,
+        )
     };
     let i32_col = |name: &str, f: &dyn Fn(&GroupOut) -> Option<i32>| -> (Field, ArrayRef) {
-        (Field::new(name, DataType::Int32, true), Arc::new(out.iter().map(f).collect::<Int32Array>()) as ArrayRef)
+        (
+            Field::new(name, DataType::Int32, true),
+            Arc::new(out.iter().map(f).collect::<Int32Array>()) as ArrayRef,
+        )
     };
     let is_number = |g: usize| matches!(types[g], PointType::Gauge | PointType::Sum);
     let value = |f: fn(&F64Partial) -> Option<f64>| -> Vec<Option<f64>> {
-        out.iter().enumerate().map(|(g, o)| if is_number(g) { o.value.as_ref().and_then(f) } else { None }).collect()
+        out.iter()
+            .enumerate()
+            .map(|(g, o)| {
+                if is_number(g) {
+                    o.value.as_ref().and_then(f)
+                } else {
+                    None
+                }
+            })
+            .collect()
     };
     let value_sum = value(|p| Some(p.sum.value()));
     let value_min = value(|p| p.min);
@@ -392,27 +483,52 @@ fn build_columns(types: &[PointType], out: Vec<GroupOut>) -> Vec<(Field, ArrayRe
     }
     vec![
         u64_col("point_count", &|o| Some(o.point_count)),
-        (Field::new("value_sum", DataType::Float64, true), Arc::new(Float64Array::from(value_sum)) as ArrayRef),
-        (Field::new("value_min", DataType::Float64, true), Arc::new(Float64Array::from(value_min)) as ArrayRef),
-        (Field::new("value_max", DataType::Float64, true), Arc::new(Float64Array::from(value_max)) as ArrayRef),
+        (
+            Field::new("value_sum", DataType::Float64, true),
+            Arc::new(Float64Array::from(value_sum)) as ArrayRef,
+        ),
+        (
+            Field::new("value_min", DataType::Float64, true),
+            Arc::new(Float64Array::from(value_min)) as ArrayRef,
+        ),
+        (
+            Field::new("value_max", DataType::Float64, true),
+            Arc::new(Float64Array::from(value_max)) as ArrayRef,
+        ),
         f64_col("value_last", &|o| o.value_last),
         u64_col("count", &|o| o.count),
         f64_col("sum", &|o| o.sum),
         f64_col("min", &|o| o.min),
         f64_col("max", &|o| o.max),
-        (Field::new("explicit_bounds", list_type(DataType::Float64), true), Arc::new(bounds.finish()) as ArrayRef),
-        (Field::new("bucket_counts", list_type(DataType::UInt64), true), u64_list(out.iter().map(|o| o.buckets.clone()))),
+        (
+            Field::new("explicit_bounds", list_type(DataType::Float64), true),
+            Arc::new(bounds.finish()) as ArrayRef,
+        ),
+        (
+            Field::new("bucket_counts", list_type(DataType::UInt64), true),
+            u64_list(out.iter().map(|o| o.buckets.clone())),
+        ),
         i32_col("scale", &|o| o.exp.as_ref().map(|h| h.scale)),
         u64_col("zero_count", &|o| o.exp.as_ref().map(|h| h.zero_count)),
-        i32_col("positive_offset", &|o| o.exp.as_ref().map(|h| h.positive.offset)),
+        i32_col("positive_offset", &|o| {
+            o.exp.as_ref().map(|h| h.positive.offset)
+        }),
         (
             Field::new("positive_bucket_counts", list_type(DataType::UInt64), true),
-            u64_list(out.iter().map(|o| o.exp.as_ref().map(|h| h.positive.counts.clone()))),
+            u64_list(
+                out.iter()
+                    .map(|o| o.exp.as_ref().map(|h| h.positive.counts.clone())),
+            ),
         ),
-        i32_col("negative_offset", &|o| o.exp.as_ref().map(|h| h.negative.offset)),
+        i32_col("negative_offset", &|o| {
+            o.exp.as_ref().map(|h| h.negative.offset)
+        }),
         (
             Field::new("negative_bucket_counts", list_type(DataType::UInt64), true),
-            u64_list(out.iter().map(|o| o.exp.as_ref().map(|h| h.negative.counts.clone()))),
+            u64_list(
+                out.iter()
+                    .map(|o| o.exp.as_ref().map(|h| h.negative.counts.clone())),
+            ),
         ),
     ]
 }

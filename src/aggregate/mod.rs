@@ -46,11 +46,27 @@ impl AggregateSpec {
     /// The columns keys and values read (Parquet input reads no others).
     /// Service and time columns are always kept: input stats use them.
     pub fn columns(&self) -> Vec<String> {
-        let mut cols: Vec<&str> = vec!["service_name", "scope_name", "resource_attributes", "resource_attribute_types"];
+        let mut cols: Vec<&str> = vec![
+            "service_name",
+            "scope_name",
+            "resource_attributes",
+            "resource_attribute_types",
+        ];
         cols.extend(["attributes", "attribute_types"]);
         cols.extend(match self.signal {
-            Signal::Traces => &["name", "kind", "status_code", "start_time_unix_nano", "end_time_unix_nano"][..],
-            Signal::Logs => &["severity_number", "severity_text", "time_unix_nano", "observed_time_unix_nano"][..],
+            Signal::Traces => &[
+                "name",
+                "kind",
+                "status_code",
+                "start_time_unix_nano",
+                "end_time_unix_nano",
+            ][..],
+            Signal::Logs => &[
+                "severity_number",
+                "severity_text",
+                "time_unix_nano",
+                "observed_time_unix_nano",
+            ][..],
             Signal::Metrics => metrics::COLUMNS,
         });
         cols.into_iter().map(str::to_owned).collect()
@@ -81,7 +97,10 @@ impl AggregateSpec {
             None => None,
         };
         let signal = args.signal.into();
-        Ok(Self { signal, keys: parse_keys(args.by.as_deref(), signal, window)? })
+        Ok(Self {
+            signal,
+            keys: parse_keys(args.by.as_deref(), signal, window)?,
+        })
     }
 }
 
@@ -128,7 +147,10 @@ pub fn aggregate(args: &AggregateArgs) -> Result<AggregateOutput> {
     let opts = PipelineOptions::from_args(&args.input);
     let out = aggregate_sources(&sources, &opts, &spec, backend)?;
     for (path, signal) in &out.ignored {
-        eprintln!("warning: aggregate --signal {}: ignoring {path} (holds {signal})", spec.signal);
+        eprintln!(
+            "warning: aggregate --signal {}: ignoring {path} (holds {signal})",
+            spec.signal
+        );
     }
     Ok(out)
 }
@@ -152,31 +174,49 @@ pub fn aggregate_sources(
         Signal::Traces => {
             let mut r = traces::TraceReducer::new(backend, CHUNK_ROWS);
             let map = |d: &DecodedFrame| traces::map_spans(keys, &d.tables);
-            let report = run_stage(&pool, sources, &opts, &mut seen, map, |rows| r.consume(rows))?;
+            let report = run_stage(&pool, sources, &opts, &mut seen, map, |rows| {
+                r.consume(rows)
+            })?;
             let (groups, cols) = pool.install(|| r.finish())?;
             (report, output::finish_batch(keys, &groups, None, cols)?)
         }
         Signal::Logs => {
             let mut r = logs::LogReducer::new(backend, CHUNK_ROWS);
             let map = |d: &DecodedFrame| logs::map_logs(keys, &d.tables);
-            let report = run_stage(&pool, sources, &opts, &mut seen, map, |rows| r.consume(rows))?;
+            let report = run_stage(&pool, sources, &opts, &mut seen, map, |rows| {
+                r.consume(rows)
+            })?;
             let (groups, cols) = pool.install(|| r.finish())?;
             (report, output::finish_batch(keys, &groups, None, cols)?)
         }
         Signal::Metrics => {
             let mut r = metrics::MetricReducer::default();
             let map = |d: &DecodedFrame| metrics::map_points(keys, &d.tables);
-            let report = run_stage(&pool, sources, &opts, &mut seen, map, |rows| r.consume(rows))?;
+            let report = run_stage(&pool, sources, &opts, &mut seen, map, |rows| {
+                r.consume(rows)
+            })?;
             let (groups, cols) = pool.install(|| r.finish(keys, backend))?;
-            (report, output::finish_batch(keys, &groups, Some("metric.type"), cols)?)
+            (
+                report,
+                output::finish_batch(keys, &groups, Some("metric.type"), cols)?,
+            )
         }
     };
     if !seen.any_wanted {
         let names: Vec<String> = sources.iter().map(InputSource::display).collect();
-        return Err(Error::NoData(format!("{} (no {} found)", names.join(", "), spec.signal)));
+        return Err(Error::NoData(format!(
+            "{} (no {} found)",
+            names.join(", "),
+            spec.signal
+        )));
     }
     let ignored = seen.ignored(sources);
-    Ok(AggregateOutput { batch, backend, report, ignored })
+    Ok(AggregateOutput {
+        batch,
+        backend,
+        report,
+        ignored,
+    })
 }
 
 /// Which inputs held the wanted signal and which held another.
@@ -188,7 +228,11 @@ struct SignalTracker {
 
 impl SignalTracker {
     fn new(wanted: Signal) -> Self {
-        Self { wanted, any_wanted: false, other: BTreeMap::new() }
+        Self {
+            wanted,
+            any_wanted: false,
+            other: BTreeMap::new(),
+        }
     }
 
     /// True when the frame's rows should be merged.
@@ -207,7 +251,10 @@ impl SignalTracker {
     }
 
     fn ignored(&self, sources: &[InputSource]) -> Vec<(String, Signal)> {
-        self.other.iter().map(|(&i, &s)| (sources[i].display(), s)).collect()
+        self.other
+            .iter()
+            .map(|(&i, &s)| (sources[i].display(), s))
+            .collect()
     }
 }
 
@@ -220,7 +267,12 @@ fn run_stage<T: Send>(
     mut consume: impl FnMut(T) -> Result<()> + Send,
 ) -> Result<PipelineReport> {
     pipeline::run_in(pool, sources, opts, map, |event| match event {
-        Event::Frame { input, signal, mapped, .. } if seen.admit(input, signal) => pool.install(|| consume(mapped)),
+        Event::Frame {
+            input,
+            signal,
+            mapped,
+            ..
+        } if seen.admit(input, signal) => pool.install(|| consume(mapped)),
         _ => Ok(()),
     })
 }

@@ -5,8 +5,8 @@ use std::collections::BTreeSet;
 use std::sync::Arc;
 
 use arrow::array::{
-    ArrayRef, BooleanArray, Float64Array, Int32Array, Int64Array, RecordBatch, StringArray, TimestampNanosecondArray,
-    UInt32Array,
+    ArrayRef, BooleanArray, Float64Array, Int32Array, Int64Array, RecordBatch, StringArray,
+    TimestampNanosecondArray, UInt32Array,
 };
 use arrow::datatypes::{DataType, Field, Schema};
 
@@ -73,8 +73,13 @@ fn key_array(kind: &ColumnKind, values: &[&KeyValue]) -> (DataType, ArrayRef) {
             (timestamp_type(), Arc::new(a.with_timezone("UTC")))
         }
         ColumnKind::Inferred => {
-            let present: Vec<&KeyValue> = values.iter().copied().filter(|v| **v != KeyValue::Null).collect();
-            let all = |f: fn(&KeyValue) -> bool| !present.is_empty() && present.iter().all(|v| f(v));
+            let present: Vec<&KeyValue> = values
+                .iter()
+                .copied()
+                .filter(|v| **v != KeyValue::Null)
+                .collect();
+            let all =
+                |f: fn(&KeyValue) -> bool| !present.is_empty() && present.iter().all(|v| f(v));
             if all(|v| matches!(v, KeyValue::Int(_))) {
                 let a: Int64Array = values.iter().map(|v| int_of(v)).collect();
                 (DataType::Int64, Arc::new(a))
@@ -123,7 +128,11 @@ pub fn finish_batch(
     values: Vec<(Field, ArrayRef)>,
 ) -> Result<RecordBatch> {
     let n_parts = keys.len() + usize::from(suffix_column.is_some());
-    let mut decoded: Vec<Vec<KeyValue>> = groups.keys().iter().map(|k| decode_key(k, n_parts)).collect();
+    let mut decoded: Vec<Vec<KeyValue>> = groups
+        .keys()
+        .iter()
+        .map(|k| decode_key(k, n_parts))
+        .collect();
     // Enum keys print (and therefore sort) as their OTLP names.
     for (i, spec) in keys.iter().enumerate() {
         let name: fn(i64) -> String = match spec.kind {
@@ -151,7 +160,12 @@ pub fn finish_batch(
                 .flatten()
                 .collect();
             for name in names {
-                layout.push((format!("attr.{name}"), ColumnKind::Inferred, i, Some(name.to_owned())));
+                layout.push((
+                    format!("attr.{name}"),
+                    ColumnKind::Inferred,
+                    i,
+                    Some(name.to_owned()),
+                ));
             }
         } else {
             layout.push((spec.column.clone(), column_kind(&spec.kind), i, None));
@@ -167,7 +181,9 @@ pub fn finish_batch(
             layout
                 .iter()
                 .map(|(_, _, i, attr)| match (attr, &row[*i]) {
-                    (Some(name), KeyValue::Attrs(a)) => a.iter().find(|(k, _)| k == name).map_or(&NULL, |(_, v)| v),
+                    (Some(name), KeyValue::Attrs(a)) => {
+                        a.iter().find(|(k, _)| k == name).map_or(&NULL, |(_, v)| v)
+                    }
                     (_, v) => v,
                 })
                 .collect()
@@ -187,9 +203,11 @@ pub fn finish_batch(
     }
     let indices = UInt32Array::from(order);
     for (field, array) in values {
-        let taken = arrow::compute::take(&array, &indices, None).map_err(|e| Error::Aggregate(e.to_string()))?;
+        let taken = arrow::compute::take(&array, &indices, None)
+            .map_err(|e| Error::Aggregate(e.to_string()))?;
         fields.push(field);
         columns.push(taken);
     }
-    RecordBatch::try_new(Arc::new(Schema::new(fields)), columns).map_err(|e| Error::Aggregate(e.to_string()))
+    RecordBatch::try_new(Arc::new(Schema::new(fields)), columns)
+        .map_err(|e| Error::Aggregate(e.to_string()))
 }

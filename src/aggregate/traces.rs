@@ -39,13 +39,23 @@ pub fn map_spans(keys: &[KeySpec], tables: &[TableBatch]) -> Result<TraceRows> {
         };
         let (start, end) = (col(START)?, col(END)?);
         // A span that ends before it starts has no duration to report; it counts as 0 (see `validate`).
-        rows.durations
-            .extend(start.values().iter().zip(end.values().iter()).map(|(&s, &e)| (e as u64).saturating_sub(s as u64)));
+        rows.durations.extend(
+            start
+                .values()
+                .iter()
+                .zip(end.values().iter())
+                .map(|(&s, &e)| (e as u64).saturating_sub(s as u64)),
+        );
         let status = b
             .column_by_name(STATUS_CODE)
             .and_then(|c| c.as_primitive_opt::<Int32Type>())
             .ok_or_else(|| Error::Aggregate("span batch lacks status_code".into()))?;
-        rows.errors.extend(status.values().iter().map(|&s| u64::from(s == STATUS_ERROR)));
+        rows.errors.extend(
+            status
+                .values()
+                .iter()
+                .map(|&s| u64::from(s == STATUS_ERROR)),
+        );
     }
     Ok(rows)
 }
@@ -123,7 +133,11 @@ impl TraceReducer {
         self.accs.resize_with(self.groups.len(), TraceAcc::default);
         for (g, ((d, e), sketch)) in dur_stats.iter().zip(&err_stats).zip(sketches).enumerate() {
             if d.count > 0 {
-                self.accs[g].merge(&TraceAcc { durations: *d, errors: e.sum, sketch });
+                self.accs[g].merge(&TraceAcc {
+                    durations: *d,
+                    errors: e.sum,
+                    sketch,
+                });
             }
         }
         self.ids.clear();
@@ -138,14 +152,21 @@ impl TraceReducer {
         let accs = &self.accs;
         let col = |name: &str, f: &dyn Fn(&TraceAcc) -> Option<u64>| -> (Field, ArrayRef) {
             let values: UInt64Array = accs.iter().map(f).collect();
-            (Field::new(name, DataType::UInt64, true), Arc::new(values) as ArrayRef)
+            (
+                Field::new(name, DataType::UInt64, true),
+                Arc::new(values) as ArrayRef,
+            )
         };
         let cols = vec![
             col("span_count", &|a| Some(a.durations.count)),
             col("error_count", &|a| Some(a.errors)),
             col("duration_sum_ns", &|a| Some(a.durations.sum)),
-            col("duration_min_ns", &|a| (a.durations.count > 0).then_some(a.durations.min)),
-            col("duration_max_ns", &|a| (a.durations.count > 0).then_some(a.durations.max)),
+            col("duration_min_ns", &|a| {
+                (a.durations.count > 0).then_some(a.durations.min)
+            }),
+            col("duration_max_ns", &|a| {
+                (a.durations.count > 0).then_some(a.durations.max)
+            }),
             col("duration_p50_ns", &|a| a.sketch.quantile(0.50)),
             col("duration_p90_ns", &|a| a.sketch.quantile(0.90)),
             col("duration_p99_ns", &|a| a.sketch.quantile(0.99)),

@@ -47,17 +47,24 @@ pub struct AttrText {
 pub fn any_value_text(value: Option<&AnyValue>) -> (Cow<'_, str>, Option<&'static str>) {
     match value.and_then(|v| v.value.as_ref()) {
         Some(Value::StringValue(s)) => (Cow::Borrowed(s), None),
-        Some(Value::BoolValue(b)) => (Cow::Borrowed(if *b { "true" } else { "false" }), Some(TYPE_BOOL)),
+        Some(Value::BoolValue(b)) => (
+            Cow::Borrowed(if *b { "true" } else { "false" }),
+            Some(TYPE_BOOL),
+        ),
         Some(Value::IntValue(i)) => (i.to_string().into(), Some(TYPE_INT)),
         Some(Value::DoubleValue(d)) => (format_f64(*d).into(), Some(TYPE_DOUBLE)),
         Some(Value::BytesValue(b)) => (base64_encode(b).into(), Some(TYPE_BYTES)),
         Some(Value::StringValueStrindex(i)) => (i.to_string().into(), Some(TYPE_STRINDEX)),
         Some(Value::ArrayValue(a)) => (
-            serde_json::Value::Array(a.values.iter().map(any_value_json).collect()).to_string().into(),
+            serde_json::Value::Array(a.values.iter().map(any_value_json).collect())
+                .to_string()
+                .into(),
             Some(TYPE_ARRAY),
         ),
         Some(Value::KvlistValue(kv)) => (
-            serde_json::Value::Array(kv.values.iter().map(key_value_json).collect()).to_string().into(),
+            serde_json::Value::Array(kv.values.iter().map(key_value_json).collect())
+                .to_string()
+                .into(),
             Some(TYPE_KVLIST),
         ),
         None => (Cow::Borrowed(""), Some(TYPE_EMPTY)),
@@ -103,7 +110,11 @@ pub fn base64_encode(bytes: &[u8]) -> String {
     const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
     let mut out = String::with_capacity(bytes.len().div_ceil(3) * 4);
     for chunk in bytes.chunks(3) {
-        let b = [chunk[0], *chunk.get(1).unwrap_or(&0), *chunk.get(2).unwrap_or(&0)];
+        let b = [
+            chunk[0],
+            *chunk.get(1).unwrap_or(&0),
+            *chunk.get(2).unwrap_or(&0),
+        ];
         let n = (u32::from(b[0]) << 16) | (u32::from(b[1]) << 8) | u32::from(b[2]);
         for i in 0..4 {
             if i <= chunk.len() {
@@ -122,7 +133,11 @@ pub fn attributes_text(attrs: &[KeyValue]) -> Vec<AttrText> {
         .iter()
         .map(|kv| {
             let (value, type_tag) = any_value_text(kv.value.as_ref());
-            AttrText { key: kv.key.clone(), value: value.into_owned(), type_tag }
+            AttrText {
+                key: kv.key.clone(),
+                value: value.into_owned(),
+                type_tag,
+            }
         })
         .collect()
 }
@@ -176,13 +191,20 @@ impl AttributeMapBuilder {
 
     fn finish_row(&mut self) {
         // MapBuilder::append only fails on a key/value length mismatch, which push_entry rules out.
-        self.values.append(true).expect("map keys and values appended in step");
-        self.types.append(true).expect("map keys and values appended in step");
+        self.values
+            .append(true)
+            .expect("map keys and values appended in step");
+        self.types
+            .append(true)
+            .expect("map keys and values appended in step");
     }
 
     /// The value map and the types map, in schema order.
     pub fn finish(&mut self) -> [ArrayRef; 2] {
-        [Arc::new(self.values.finish()), Arc::new(self.types.finish())]
+        [
+            Arc::new(self.values.finish()),
+            Arc::new(self.types.finish()),
+        ]
     }
 }
 
@@ -201,10 +223,22 @@ mod tests {
             let (t, tag) = any_value_text(v);
             (t.into_owned(), tag)
         };
-        assert_eq!(text(Some(&av(Value::StringValue("x".into())))), ("x".into(), None));
-        assert_eq!(text(Some(&av(Value::IntValue(-42)))), ("-42".into(), Some(TYPE_INT)));
-        assert_eq!(text(Some(&av(Value::DoubleValue(0.1)))), ("0.1".into(), Some(TYPE_DOUBLE)));
-        assert_eq!(text(Some(&av(Value::BoolValue(true)))), ("true".into(), Some(TYPE_BOOL)));
+        assert_eq!(
+            text(Some(&av(Value::StringValue("x".into())))),
+            ("x".into(), None)
+        );
+        assert_eq!(
+            text(Some(&av(Value::IntValue(-42)))),
+            ("-42".into(), Some(TYPE_INT))
+        );
+        assert_eq!(
+            text(Some(&av(Value::DoubleValue(0.1)))),
+            ("0.1".into(), Some(TYPE_DOUBLE))
+        );
+        assert_eq!(
+            text(Some(&av(Value::BoolValue(true)))),
+            ("true".into(), Some(TYPE_BOOL))
+        );
         assert_eq!(text(None), (String::new(), Some(TYPE_EMPTY)));
     }
 

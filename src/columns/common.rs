@@ -4,7 +4,8 @@
 use std::sync::Arc;
 
 use arrow::array::{
-    ArrayRef, BinaryBuilder, FixedSizeBinaryBuilder, ListArray, StructArray, TimestampNanosecondBuilder,
+    ArrayRef, BinaryBuilder, FixedSizeBinaryBuilder, ListArray, StructArray,
+    TimestampNanosecondBuilder,
 };
 use arrow::buffer::OffsetBuffer;
 use arrow::datatypes::{DataType, Field, Fields, TimeUnit};
@@ -44,7 +45,11 @@ pub struct IdBuilder {
 
 impl IdBuilder {
     pub fn new(width: i32) -> Self {
-        Self { width, fixed: FixedSizeBinaryBuilder::new(width), raw: BinaryBuilder::new() }
+        Self {
+            width,
+            fixed: FixedSizeBinaryBuilder::new(width),
+            raw: BinaryBuilder::new(),
+        }
     }
 
     pub fn append(&mut self, id: &[u8]) {
@@ -100,12 +105,24 @@ impl ListOffsets {
 
 /// `List<Struct<fields>>` data type.
 pub fn list_of_struct(fields: Vec<Field>) -> DataType {
-    DataType::List(Arc::new(Field::new("item", DataType::Struct(Fields::from(fields)), false)))
+    DataType::List(Arc::new(Field::new(
+        "item",
+        DataType::Struct(Fields::from(fields)),
+        false,
+    )))
 }
 
 /// Assembles a `List<Struct>` column from child arrays and row offsets.
-pub fn finish_list_of_struct(fields: Vec<Field>, children: Vec<ArrayRef>, offsets: OffsetBuffer<i32>) -> ArrayRef {
-    let item = Arc::new(Field::new("item", DataType::Struct(Fields::from(fields.clone())), false));
+pub fn finish_list_of_struct(
+    fields: Vec<Field>,
+    children: Vec<ArrayRef>,
+    offsets: OffsetBuffer<i32>,
+) -> ArrayRef {
+    let item = Arc::new(Field::new(
+        "item",
+        DataType::Struct(Fields::from(fields.clone())),
+        false,
+    ));
     let values = StructArray::new(Fields::from(fields), children, None);
     Arc::new(ListArray::new(item, offsets, Arc::new(values), None))
 }

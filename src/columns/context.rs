@@ -43,10 +43,13 @@ pub fn attribute_fields(prefix: &str) -> [Field; 2] {
 
 /// `service.name` of a resource, when it is a string attribute.
 pub fn service_name(attrs: &[KeyValue]) -> Option<&str> {
-    attrs.iter().find(|kv| kv.key == "service.name").and_then(|kv| match kv.value.as_ref()?.value.as_ref()? {
-        Value::StringValue(s) => Some(s.as_str()),
-        _ => None,
-    })
+    attrs
+        .iter()
+        .find(|kv| kv.key == "service.name")
+        .and_then(|kv| match kv.value.as_ref()?.value.as_ref()? {
+            Value::StringValue(s) => Some(s.as_str()),
+            _ => None,
+        })
 }
 
 /// A resource's columns, rendered once.
@@ -61,7 +64,10 @@ pub struct ResourceContext {
 impl ResourceContext {
     pub fn new(resource: Option<&Resource>, schema_url: &str) -> Self {
         let Some(r) = resource else {
-            return Self { schema_url: schema_url.to_owned(), ..Self::default() };
+            return Self {
+                schema_url: schema_url.to_owned(),
+                ..Self::default()
+            };
         };
         Self {
             service_name: service_name(&r.attributes).map(str::to_owned),
@@ -85,7 +91,10 @@ pub struct ScopeContext {
 impl ScopeContext {
     pub fn new(scope: Option<&InstrumentationScope>, schema_url: &str) -> Self {
         let Some(s) = scope else {
-            return Self { schema_url: schema_url.to_owned(), ..Self::default() };
+            return Self {
+                schema_url: schema_url.to_owned(),
+                ..Self::default()
+            };
         };
         Self {
             name: s.name.clone(),
@@ -133,15 +142,28 @@ impl ContextBuilder {
     }
 
     pub fn append(&mut self, resource: &ResourceContext, scope: &ScopeContext) {
-        self.service_name.append_option(resource.service_name.as_deref());
+        self.service_name
+            .append_option(resource.service_name.as_deref());
         let p = self.projection;
-        self.resource_attributes.append_rendered(if p.resource_attributes { &resource.attributes } else { &[] });
-        self.resource_dropped.append_value(resource.dropped_attributes_count);
+        self.resource_attributes
+            .append_rendered(if p.resource_attributes {
+                &resource.attributes
+            } else {
+                &[]
+            });
+        self.resource_dropped
+            .append_value(resource.dropped_attributes_count);
         self.resource_schema_url.append_value(&resource.schema_url);
         self.scope_name.append_value(&scope.name);
         self.scope_version.append_value(&scope.version);
-        self.scope_attributes.append_rendered(if p.scope_attributes { &scope.attributes } else { &[] });
-        self.scope_dropped.append_value(scope.dropped_attributes_count);
+        self.scope_attributes
+            .append_rendered(if p.scope_attributes {
+                &scope.attributes
+            } else {
+                &[]
+            });
+        self.scope_dropped
+            .append_value(scope.dropped_attributes_count);
         self.scope_schema_url.append_value(&scope.schema_url);
     }
 

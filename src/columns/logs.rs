@@ -2,13 +2,19 @@
 
 use std::sync::{Arc, OnceLock};
 
-use arrow::array::{ArrayRef, Int32Builder, RecordBatch, StringBuilder, TimestampNanosecondBuilder, UInt32Builder};
+use arrow::array::{
+    ArrayRef, Int32Builder, RecordBatch, StringBuilder, TimestampNanosecondBuilder, UInt32Builder,
+};
 use arrow::datatypes::{DataType, Field, Schema, SchemaRef};
 use opentelemetry_proto::tonic::logs::v1::LogRecord;
 
 use super::attributes::{any_value_text, AttributeMapBuilder};
-use super::common::{id_fields, timestamp_builder, timestamp_type, ts, IdBuilder, SPAN_ID_LEN, TRACE_ID_LEN};
-use super::context::{attribute_fields, context_fields, ContextBuilder, ResourceContext, ScopeContext};
+use super::common::{
+    id_fields, timestamp_builder, timestamp_type, ts, IdBuilder, SPAN_ID_LEN, TRACE_ID_LEN,
+};
+use super::context::{
+    attribute_fields, context_fields, ContextBuilder, ResourceContext, ScopeContext,
+};
 
 pub const TIME: &str = "time_unix_nano";
 pub const OBSERVED_TIME: &str = "observed_time_unix_nano";
@@ -27,7 +33,11 @@ pub fn schema() -> SchemaRef {
             f.push(Field::new("body", DataType::Utf8, true));
             f.push(Field::new("body_type", DataType::Utf8, true));
             f.extend(attribute_fields(""));
-            f.push(Field::new("dropped_attributes_count", DataType::UInt32, false));
+            f.push(Field::new(
+                "dropped_attributes_count",
+                DataType::UInt32,
+                false,
+            ));
             f.push(Field::new("flags", DataType::UInt32, false));
             f.extend(id_fields("trace_id", TRACE_ID_LEN));
             f.extend(id_fields("span_id", SPAN_ID_LEN));
@@ -94,7 +104,8 @@ impl LogBuilder {
         self.rows += 1;
         self.context.append(resource, scope);
         self.time.append_value(ts(log.time_unix_nano));
-        self.observed_time.append_value(ts(log.observed_time_unix_nano));
+        self.observed_time
+            .append_value(ts(log.observed_time_unix_nano));
         self.severity_number.append_value(log.severity_number);
         self.severity_text.append_value(&log.severity_text);
         match &log.body {
@@ -109,8 +120,14 @@ impl LogBuilder {
                 self.body_type.append_option(tag);
             }
         }
-        self.attributes.append_key_values(if self.projection.attributes { &log.attributes } else { &[] });
-        self.dropped_attributes.append_value(log.dropped_attributes_count);
+        self.attributes
+            .append_key_values(if self.projection.attributes {
+                &log.attributes
+            } else {
+                &[]
+            });
+        self.dropped_attributes
+            .append_value(log.dropped_attributes_count);
         self.flags.append_value(log.flags);
         self.trace_id.append(&log.trace_id);
         self.span_id.append(&log.span_id);

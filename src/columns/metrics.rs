@@ -5,22 +5,24 @@
 use std::sync::{Arc, OnceLock};
 
 use arrow::array::{
-    ArrayRef, BooleanBuilder, Float64Builder, Int32Builder, Int64Builder, ListBuilder, RecordBatch, StringBuilder,
-    TimestampNanosecondBuilder, UInt32Builder, UInt64Builder,
+    ArrayRef, BooleanBuilder, Float64Builder, Int32Builder, Int64Builder, ListBuilder, RecordBatch,
+    StringBuilder, TimestampNanosecondBuilder, UInt32Builder, UInt64Builder,
 };
 use arrow::datatypes::{DataType, Field, Schema, SchemaRef};
 use opentelemetry_proto::tonic::common::v1::KeyValue;
 use opentelemetry_proto::tonic::metrics::v1::{
-    exemplar, number_data_point, Exemplar, ExponentialHistogramDataPoint, HistogramDataPoint, NumberDataPoint,
-    SummaryDataPoint,
+    exemplar, number_data_point, Exemplar, ExponentialHistogramDataPoint, HistogramDataPoint,
+    NumberDataPoint, SummaryDataPoint,
 };
 
 use super::attributes::AttributeMapBuilder;
 use super::common::{
-    finish_list_of_struct, id_fields, list_of_struct, list_type, timestamp_builder, timestamp_type, ts, IdBuilder,
-    ListOffsets, SPAN_ID_LEN, TRACE_ID_LEN,
+    finish_list_of_struct, id_fields, list_of_struct, list_type, timestamp_builder, timestamp_type,
+    ts, IdBuilder, ListOffsets, SPAN_ID_LEN, TRACE_ID_LEN,
 };
-use super::context::{attribute_fields, context_fields, ContextBuilder, ResourceContext, ScopeContext};
+use super::context::{
+    attribute_fields, context_fields, ContextBuilder, ResourceContext, ScopeContext,
+};
 use super::series::SeriesHasher;
 
 pub const METRIC_NAME: &str = "metric_name";
@@ -57,7 +59,11 @@ fn header_fields() -> Vec<Field> {
     f.push(Field::new(TIME, timestamp_type(), false));
     f.extend(attribute_fields(""));
     f.push(Field::new("flags", DataType::UInt32, false));
-    f.push(Field::new("exemplars", list_of_struct(exemplar_fields()), false));
+    f.push(Field::new(
+        "exemplars",
+        list_of_struct(exemplar_fields()),
+        false,
+    ));
     f
 }
 
@@ -119,7 +125,10 @@ pub fn exp_histogram_schema() -> SchemaRef {
 }
 
 pub fn summary_fields() -> Vec<Field> {
-    vec![Field::new("quantile", DataType::Float64, false), Field::new("value", DataType::Float64, false)]
+    vec![
+        Field::new("quantile", DataType::Float64, false),
+        Field::new("value", DataType::Float64, false),
+    ]
 }
 
 pub fn summary_schema() -> SchemaRef {
@@ -238,7 +247,14 @@ struct HistogramStatsBuilder {
 }
 
 impl HistogramStatsBuilder {
-    fn append(&mut self, temporality: i32, count: u64, sum: Option<f64>, min: Option<f64>, max: Option<f64>) {
+    fn append(
+        &mut self,
+        temporality: i32,
+        count: u64,
+        sum: Option<f64>,
+        min: Option<f64>,
+        max: Option<f64>,
+    ) {
         self.temporality.append_value(temporality);
         self.count.append_value(count);
         self.sum.append_option(sum);
@@ -263,13 +279,23 @@ impl PointHeaderBuilder {
         self.name.append_value(m.name);
         self.description.append_value(m.description);
         self.unit.append_value(m.unit);
-        self.series_id.append_value(m.series.clone().finish_with_attributes(p.attributes));
+        self.series_id
+            .append_value(m.series.clone().finish_with_attributes(p.attributes));
         self.start.append_value(ts(p.start));
         self.time.append_value(ts(p.time));
         // The series id above hashes the attributes, so they are read even when not kept.
-        self.attributes.append_key_values(if self.projection.attributes { p.attributes } else { &[] });
+        self.attributes
+            .append_key_values(if self.projection.attributes {
+                p.attributes
+            } else {
+                &[]
+            });
         self.flags.append_value(p.flags);
-        let exemplars = if self.projection.nested { p.exemplars } else { &[] };
+        let exemplars = if self.projection.nested {
+            p.exemplars
+        } else {
+            &[]
+        };
         let ex = &mut self.exemplars;
         ex.offsets.push_items(exemplars.len());
         for e in exemplars {
@@ -312,7 +338,11 @@ impl PointHeaderBuilder {
         children.push(Arc::new(ex.as_int.finish()));
         children.extend(ex.span_id.finish());
         children.extend(ex.trace_id.finish());
-        cols.push(finish_list_of_struct(exemplar_fields(), children, ex.offsets.finish()));
+        cols.push(finish_list_of_struct(
+            exemplar_fields(),
+            children,
+            ex.offsets.finish(),
+        ));
         cols
     }
 }
@@ -390,7 +420,8 @@ impl NumberBuilder {
         cols.push(Arc::new(self.monotonic.finish()));
         cols.push(Arc::new(self.as_double.finish()));
         cols.push(Arc::new(self.as_int.finish()));
-        RecordBatch::try_new(number_schema(), cols).expect("number point columns match their schema")
+        RecordBatch::try_new(number_schema(), cols)
+            .expect("number point columns match their schema")
     }
 }
 
@@ -404,13 +435,22 @@ pub struct HistogramBuilder {
 }
 
 impl HistogramBuilder {
-    pub fn append(&mut self, r: &ResourceContext, s: &ScopeContext, m: &MetricContext, temporality: i32, p: &HistogramDataPoint) {
+    pub fn append(
+        &mut self,
+        r: &ResourceContext,
+        s: &ScopeContext,
+        m: &MetricContext,
+        temporality: i32,
+        p: &HistogramDataPoint,
+    ) {
         self.rows += 1;
         self.header.append(r, s, m, p.header());
         self.stats.append(temporality, p.count, p.sum, p.min, p.max);
         self.bucket_counts.values().append_slice(&p.bucket_counts);
         self.bucket_counts.append(true);
-        self.explicit_bounds.values().append_slice(&p.explicit_bounds);
+        self.explicit_bounds
+            .values()
+            .append_slice(&p.explicit_bounds);
         self.explicit_bounds.append(true);
     }
 
@@ -420,7 +460,8 @@ impl HistogramBuilder {
         self.stats.finish_into(&mut cols);
         cols.push(Arc::new(self.bucket_counts.finish()));
         cols.push(Arc::new(self.explicit_bounds.finish()));
-        RecordBatch::try_new(histogram_schema(), cols).expect("histogram columns match their schema")
+        RecordBatch::try_new(histogram_schema(), cols)
+            .expect("histogram columns match their schema")
     }
 }
 
@@ -454,12 +495,18 @@ impl ExpHistogramBuilder {
         self.zero_count.append_value(p.zero_count);
         self.zero_threshold.append_value(p.zero_threshold);
         let pos = p.positive.as_ref();
-        self.positive_offset.append_value(pos.map_or(0, |b| b.offset));
-        self.positive_counts.values().append_slice(pos.map_or(&[], |b| &b.bucket_counts));
+        self.positive_offset
+            .append_value(pos.map_or(0, |b| b.offset));
+        self.positive_counts
+            .values()
+            .append_slice(pos.map_or(&[], |b| &b.bucket_counts));
         self.positive_counts.append(true);
         let neg = p.negative.as_ref();
-        self.negative_offset.append_value(neg.map_or(0, |b| b.offset));
-        self.negative_counts.values().append_slice(neg.map_or(&[], |b| &b.bucket_counts));
+        self.negative_offset
+            .append_value(neg.map_or(0, |b| b.offset));
+        self.negative_counts
+            .values()
+            .append_slice(neg.map_or(&[], |b| &b.bucket_counts));
         self.negative_counts.append(true);
     }
 
@@ -474,7 +521,8 @@ impl ExpHistogramBuilder {
         cols.push(Arc::new(self.positive_counts.finish()));
         cols.push(Arc::new(self.negative_offset.finish()));
         cols.push(Arc::new(self.negative_counts.finish()));
-        RecordBatch::try_new(exp_histogram_schema(), cols).expect("exp histogram columns match their schema")
+        RecordBatch::try_new(exp_histogram_schema(), cols)
+            .expect("exp histogram columns match their schema")
     }
 }
 
@@ -503,12 +551,22 @@ impl Default for SummaryBuilder {
 }
 
 impl SummaryBuilder {
-    pub fn append(&mut self, r: &ResourceContext, s: &ScopeContext, m: &MetricContext, p: &SummaryDataPoint) {
+    pub fn append(
+        &mut self,
+        r: &ResourceContext,
+        s: &ScopeContext,
+        m: &MetricContext,
+        p: &SummaryDataPoint,
+    ) {
         self.rows += 1;
         self.header.append(r, s, m, p.header());
         self.count.append_value(p.count);
         self.sum.append_value(p.sum);
-        let quantiles = if self.header.projection.nested { &p.quantile_values[..] } else { &[] };
+        let quantiles = if self.header.projection.nested {
+            &p.quantile_values[..]
+        } else {
+            &[]
+        };
         self.quantile_offsets.push_items(quantiles.len());
         for q in quantiles {
             self.quantile.append_value(q.quantile);
@@ -522,8 +580,15 @@ impl SummaryBuilder {
         let mut cols = self.header.finish();
         cols.push(Arc::new(self.count.finish()));
         cols.push(Arc::new(self.sum.finish()));
-        let children: Vec<ArrayRef> = vec![Arc::new(self.quantile.finish()), Arc::new(self.value.finish())];
-        cols.push(finish_list_of_struct(summary_fields(), children, self.quantile_offsets.finish()));
+        let children: Vec<ArrayRef> = vec![
+            Arc::new(self.quantile.finish()),
+            Arc::new(self.value.finish()),
+        ];
+        cols.push(finish_list_of_struct(
+            summary_fields(),
+            children,
+            self.quantile_offsets.finish(),
+        ));
         RecordBatch::try_new(summary_schema(), cols).expect("summary columns match their schema")
     }
 }

@@ -57,7 +57,9 @@ impl Table {
 
     /// Recognizes a table by its schema (for Parquet input).
     pub fn from_schema(schema: &arrow::datatypes::Schema) -> Option<Table> {
-        Table::ALL.into_iter().find(|t| t.schema().fields() == schema.fields())
+        Table::ALL
+            .into_iter()
+            .find(|t| t.schema().fields() == schema.fields())
     }
 }
 
@@ -75,8 +77,18 @@ pub struct Projection {
 }
 
 impl Projection {
-    pub const ALL: Projection = Projection { resource_attributes: true, scope_attributes: true, attributes: true, nested: true };
-    pub const LEAN: Projection = Projection { resource_attributes: false, scope_attributes: false, attributes: false, nested: false };
+    pub const ALL: Projection = Projection {
+        resource_attributes: true,
+        scope_attributes: true,
+        attributes: true,
+        nested: true,
+    };
+    pub const LEAN: Projection = Projection {
+        resource_attributes: false,
+        scope_attributes: false,
+        attributes: false,
+        nested: false,
+    };
 
     /// Whether a top-level column of any table is kept.
     pub fn keeps(&self, column: &str) -> bool {

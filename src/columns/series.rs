@@ -35,9 +35,10 @@ fn any_value_hash(v: Option<&AnyValue>) -> u64 {
         Some(Value::DoubleValue(d)) => mix(3 ^ d.to_bits()),
         Some(Value::BytesValue(b)) => mix(4 ^ fnv1a(b)),
         Some(Value::StringValueStrindex(i)) => mix(8 ^ (*i as u64)),
-        Some(Value::ArrayValue(a)) => {
-            a.values.iter().fold(mix(5), |acc, v| mix(acc ^ any_value_hash(Some(v))))
-        }
+        Some(Value::ArrayValue(a)) => a
+            .values
+            .iter()
+            .fold(mix(5), |acc, v| mix(acc ^ any_value_hash(Some(v)))),
         Some(Value::KvlistValue(kv)) => mix(6 ^ attribute_set_hash(&kv.values)),
         None => mix(7),
     }
@@ -46,7 +47,9 @@ fn any_value_hash(v: Option<&AnyValue>) -> u64 {
 /// Order-independent hash of a key-value set (a sum of per-pair hashes).
 fn attribute_set_hash(attrs: &[KeyValue]) -> u64 {
     attrs.iter().fold(0u64, |acc, kv| {
-        acc.wrapping_add(mix(fnv1a(kv.key.as_bytes()) ^ any_value_hash(kv.value.as_ref()).rotate_left(23)))
+        acc.wrapping_add(mix(
+            fnv1a(kv.key.as_bytes()) ^ any_value_hash(kv.value.as_ref()).rotate_left(23)
+        ))
     })
 }
 
@@ -58,7 +61,9 @@ impl SeriesHasher {
     pub fn add_rendered(&mut self, attrs: &[AttrText]) {
         let set = attrs.iter().fold(0u64, |acc, a| {
             let tag = fnv1a(a.type_tag.unwrap_or("string").as_bytes());
-            acc.wrapping_add(mix(fnv1a(a.key.as_bytes()) ^ fnv1a(a.value.as_bytes()).rotate_left(23) ^ tag))
+            acc.wrapping_add(mix(fnv1a(a.key.as_bytes())
+                ^ fnv1a(a.value.as_bytes()).rotate_left(23)
+                ^ tag))
         });
         self.state = mix(self.state.rotate_left(5) ^ set);
     }
@@ -73,21 +78,33 @@ mod tests {
     use super::*;
 
     fn kv(k: &str, v: Value) -> KeyValue {
-        KeyValue { key: k.into(), value: Some(AnyValue { value: Some(v) }), ..Default::default() }
+        KeyValue {
+            key: k.into(),
+            value: Some(AnyValue { value: Some(v) }),
+            ..Default::default()
+        }
     }
 
     #[test]
     fn attribute_order_does_not_change_the_series() {
-        let a = vec![kv("a", Value::StringValue("1".into())), kv("b", Value::IntValue(2))];
+        let a = vec![
+            kv("a", Value::StringValue("1".into())),
+            kv("b", Value::IntValue(2)),
+        ];
         let b = vec![a[1].clone(), a[0].clone()];
         let h = SeriesHasher::default();
-        assert_eq!(h.clone().finish_with_attributes(&a), h.finish_with_attributes(&b));
+        assert_eq!(
+            h.clone().finish_with_attributes(&a),
+            h.finish_with_attributes(&b)
+        );
     }
 
     #[test]
     fn int_and_string_values_are_different_series() {
         let h = SeriesHasher::default();
-        let s = h.clone().finish_with_attributes(&[kv("a", Value::StringValue("2".into()))]);
+        let s = h
+            .clone()
+            .finish_with_attributes(&[kv("a", Value::StringValue("2".into()))]);
         let i = h.finish_with_attributes(&[kv("a", Value::IntValue(2))]);
         assert_ne!(s, i);
     }

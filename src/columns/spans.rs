@@ -8,10 +8,12 @@ use opentelemetry_proto::tonic::trace::v1::Span;
 
 use super::attributes::AttributeMapBuilder;
 use super::common::{
-    finish_list_of_struct, id_fields, list_of_struct, timestamp_builder, timestamp_type, ts, IdBuilder, ListOffsets,
-    SPAN_ID_LEN, TRACE_ID_LEN,
+    finish_list_of_struct, id_fields, list_of_struct, timestamp_builder, timestamp_type, ts,
+    IdBuilder, ListOffsets, SPAN_ID_LEN, TRACE_ID_LEN,
 };
-use super::context::{attribute_fields, context_fields, ContextBuilder, ResourceContext, ScopeContext};
+use super::context::{
+    attribute_fields, context_fields, ContextBuilder, ResourceContext, ScopeContext,
+};
 
 pub const TRACE_ID: &str = "trace_id";
 pub const SPAN_ID: &str = "span_id";
@@ -23,9 +25,16 @@ pub const END: &str = "end_time_unix_nano";
 pub const STATUS_CODE: &str = "status_code";
 
 fn event_fields() -> Vec<Field> {
-    let mut f = vec![Field::new("time_unix_nano", timestamp_type(), false), Field::new("name", DataType::Utf8, false)];
+    let mut f = vec![
+        Field::new("time_unix_nano", timestamp_type(), false),
+        Field::new("name", DataType::Utf8, false),
+    ];
     f.extend(attribute_fields(""));
-    f.push(Field::new("dropped_attributes_count", DataType::UInt32, false));
+    f.push(Field::new(
+        "dropped_attributes_count",
+        DataType::UInt32,
+        false,
+    ));
     f
 }
 
@@ -35,7 +44,11 @@ fn link_fields() -> Vec<Field> {
     f.extend(id_fields(SPAN_ID, SPAN_ID_LEN));
     f.push(Field::new("trace_state", DataType::Utf8, false));
     f.extend(attribute_fields(""));
-    f.push(Field::new("dropped_attributes_count", DataType::UInt32, false));
+    f.push(Field::new(
+        "dropped_attributes_count",
+        DataType::UInt32,
+        false,
+    ));
     f.push(Field::new("flags", DataType::UInt32, false));
     f
 }
@@ -55,7 +68,11 @@ pub fn schema() -> SchemaRef {
             f.push(Field::new(START, timestamp_type(), false));
             f.push(Field::new(END, timestamp_type(), false));
             f.extend(attribute_fields(""));
-            f.push(Field::new("dropped_attributes_count", DataType::UInt32, false));
+            f.push(Field::new(
+                "dropped_attributes_count",
+                DataType::UInt32,
+                false,
+            ));
             f.push(Field::new("events", list_of_struct(event_fields()), false));
             f.push(Field::new("dropped_events_count", DataType::UInt32, false));
             f.push(Field::new("links", list_of_struct(link_fields()), false));
@@ -175,10 +192,16 @@ impl SpanBuilder {
         self.start.append_value(ts(span.start_time_unix_nano));
         self.end.append_value(ts(span.end_time_unix_nano));
         let p = self.projection;
-        self.attributes.append_key_values(if p.attributes { &span.attributes } else { &[] });
-        self.dropped_attributes.append_value(span.dropped_attributes_count);
+        self.attributes
+            .append_key_values(if p.attributes { &span.attributes } else { &[] });
+        self.dropped_attributes
+            .append_value(span.dropped_attributes_count);
 
-        let (events, links) = if p.nested { (&span.events[..], &span.links[..]) } else { (&[][..], &[][..]) };
+        let (events, links) = if p.nested {
+            (&span.events[..], &span.links[..])
+        } else {
+            (&[][..], &[][..])
+        };
         let ev = &mut self.events;
         ev.offsets.push_items(events.len());
         for e in events {
@@ -205,7 +228,8 @@ impl SpanBuilder {
 
         let status = span.status.as_ref();
         self.status_code.append_value(status.map_or(0, |s| s.code));
-        self.status_message.append_value(status.map_or("", |s| s.message.as_str()));
+        self.status_message
+            .append_value(status.map_or("", |s| s.message.as_str()));
     }
 
     pub fn finish(&mut self) -> RecordBatch {
@@ -224,10 +248,15 @@ impl SpanBuilder {
         cols.push(Arc::new(self.dropped_attributes.finish()));
 
         let ev = &mut self.events;
-        let mut children: Vec<ArrayRef> = vec![Arc::new(ev.time.finish()), Arc::new(ev.name.finish())];
+        let mut children: Vec<ArrayRef> =
+            vec![Arc::new(ev.time.finish()), Arc::new(ev.name.finish())];
         children.extend(ev.attributes.finish());
         children.push(Arc::new(ev.dropped.finish()));
-        cols.push(finish_list_of_struct(event_fields(), children, ev.offsets.finish()));
+        cols.push(finish_list_of_struct(
+            event_fields(),
+            children,
+            ev.offsets.finish(),
+        ));
         cols.push(Arc::new(self.dropped_events.finish()));
 
         let ln = &mut self.links;
@@ -238,7 +267,11 @@ impl SpanBuilder {
         children.extend(ln.attributes.finish());
         children.push(Arc::new(ln.dropped.finish()));
         children.push(Arc::new(ln.flags.finish()));
-        cols.push(finish_list_of_struct(link_fields(), children, ln.offsets.finish()));
+        cols.push(finish_list_of_struct(
+            link_fields(),
+            children,
+            ln.offsets.finish(),
+        ));
         cols.push(Arc::new(self.dropped_links.finish()));
         cols.push(Arc::new(self.status_code.finish()));
         cols.push(Arc::new(self.status_message.finish()));

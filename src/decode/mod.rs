@@ -63,9 +63,13 @@ pub fn unwrap_frame(data: Vec<u8>) -> Result<Vec<u8>, FrameProblem> {
         return Ok(data);
     }
     let mut out = Vec::new();
-    let decoder = zstd::stream::read::Decoder::new(data.as_slice()).map_err(|e| FrameProblem::Decompress(e.to_string()))?;
-    std::io::Read::read_to_end(&mut std::io::Read::take(decoder, MAX_DECOMPRESSED), &mut out)
+    let decoder = zstd::stream::read::Decoder::new(data.as_slice())
         .map_err(|e| FrameProblem::Decompress(e.to_string()))?;
+    std::io::Read::read_to_end(
+        &mut std::io::Read::take(decoder, MAX_DECOMPRESSED),
+        &mut out,
+    )
+    .map_err(|e| FrameProblem::Decompress(e.to_string()))?;
     Ok(out)
 }
 
@@ -75,7 +79,10 @@ fn is_json(data: &[u8]) -> bool {
 
 /// Decodes one (already unwrapped) message. `forced` overrides sniffing.
 /// Returns None for a message with no records and no signal to tell (an empty request).
-pub fn decode_message(data: &[u8], forced: Option<Signal>) -> Result<Option<Request>, FrameProblem> {
+pub fn decode_message(
+    data: &[u8],
+    forced: Option<Signal>,
+) -> Result<Option<Request>, FrameProblem> {
     if is_json(data) {
         // FrameProblem::InvalidJson says "invalid JSON: " itself: a syntax error's text must not repeat it.
         let value = json::parse(data).map_err(|e| match e {
@@ -84,7 +91,9 @@ pub fn decode_message(data: &[u8], forced: Option<Signal>) -> Result<Option<Requ
         })?;
         // The top-level key names the signal; a different --signal would read nothing.
         let signal = match (forced, json::sniff_signal(&value).map(Signal::from)) {
-            (Some(f), Ok(found)) if f != found => return Err(FrameProblem::SignalMismatch { forced: f, found }),
+            (Some(f), Ok(found)) if f != found => {
+                return Err(FrameProblem::SignalMismatch { forced: f, found })
+            }
             (Some(f), _) => f,
             (None, Ok(s)) => s,
             (None, Err(_)) => return Err(FrameProblem::UnknownSignal),
@@ -110,8 +119,12 @@ pub fn decode_message(data: &[u8], forced: Option<Signal>) -> Result<Option<Requ
     };
     let invalid = |e: prost::DecodeError| FrameProblem::InvalidProtobuf(e.to_string());
     Ok(Some(match signal {
-        Signal::Traces => Request::Traces(ExportTraceServiceRequest::decode(data).map_err(invalid)?),
-        Signal::Metrics => Request::Metrics(ExportMetricsServiceRequest::decode(data).map_err(invalid)?),
+        Signal::Traces => {
+            Request::Traces(ExportTraceServiceRequest::decode(data).map_err(invalid)?)
+        }
+        Signal::Metrics => {
+            Request::Metrics(ExportMetricsServiceRequest::decode(data).map_err(invalid)?)
+        }
         Signal::Logs => Request::Logs(ExportLogsServiceRequest::decode(data).map_err(invalid)?),
     }))
 }

@@ -135,14 +135,23 @@ mod tests {
     use prost::Message;
 
     fn example(name: &str) -> Vec<u8> {
-        let path = format!("{}/tests/data/otlp-examples/{name}", env!("CARGO_MANIFEST_DIR"));
+        let path = format!(
+            "{}/tests/data/otlp-examples/{name}",
+            env!("CARGO_MANIFEST_DIR")
+        );
         std::fs::read(&path).expect("official example present")
     }
 
     #[test]
     fn official_binary_examples_sniff_correctly() {
-        assert_eq!(sniff_signal(&example("trace.protobuf-bin")), Sniffed::Signal(Signal::Traces));
-        assert_eq!(sniff_signal(&example("metrics.protobuf-bin")), Sniffed::Signal(Signal::Metrics));
+        assert_eq!(
+            sniff_signal(&example("trace.protobuf-bin")),
+            Sniffed::Signal(Signal::Traces)
+        );
+        assert_eq!(
+            sniff_signal(&example("metrics.protobuf-bin")),
+            Sniffed::Signal(Signal::Metrics)
+        );
     }
 
     #[test]
@@ -150,14 +159,23 @@ mod tests {
         let req = ExportLogsServiceRequest {
             resource_logs: vec![ResourceLogs {
                 scope_logs: vec![ScopeLogs {
-                    log_records: vec![LogRecord { time_unix_nano: 5, ..Default::default() }],
+                    log_records: vec![LogRecord {
+                        time_unix_nano: 5,
+                        ..Default::default()
+                    }],
                     ..Default::default()
                 }],
                 ..Default::default()
             }],
         };
-        assert_eq!(sniff_signal(&req.encode_to_vec()), Sniffed::Signal(Signal::Logs));
-        assert_eq!(sniff_signal(&ExportMetricsServiceRequest::default().encode_to_vec()), Sniffed::Empty);
+        assert_eq!(
+            sniff_signal(&req.encode_to_vec()),
+            Sniffed::Signal(Signal::Logs)
+        );
+        assert_eq!(
+            sniff_signal(&ExportMetricsServiceRequest::default().encode_to_vec()),
+            Sniffed::Empty
+        );
         assert_eq!(sniff_signal(b"\xff\xff\xff"), Sniffed::Empty);
     }
 }

@@ -7,7 +7,9 @@ use opentelemetry_proto::tonic::metrics::v1::metric::Data;
 use super::{Request, Signal};
 use crate::columns::context::{ResourceContext, ScopeContext};
 use crate::columns::logs::LogBuilder;
-use crate::columns::metrics::{metric_series_hasher, resource_series_hasher, MetricBuilders, MetricContext};
+use crate::columns::metrics::{
+    metric_series_hasher, resource_series_hasher, MetricBuilders, MetricContext,
+};
 use crate::columns::spans::SpanBuilder;
 use crate::columns::{Projection, Table, TableBatch};
 
@@ -21,8 +23,13 @@ pub enum PointType {
 }
 
 impl PointType {
-    pub const ALL: [PointType; 5] =
-        [PointType::Gauge, PointType::Sum, PointType::Histogram, PointType::ExponentialHistogram, PointType::Summary];
+    pub const ALL: [PointType; 5] = [
+        PointType::Gauge,
+        PointType::Sum,
+        PointType::Histogram,
+        PointType::ExponentialHistogram,
+        PointType::Summary,
+    ];
 
     pub fn name(self) -> &'static str {
         match self {
@@ -89,12 +96,23 @@ pub struct DecodedFrame {
 /// Turns a request into batches of at most `batch_rows` rows per table;
 /// with `build_columns` false only the counts are taken.
 pub fn to_columns(request: &Request, batch_rows: usize, build_columns: bool) -> DecodedFrame {
-    to_columns_projected(request, batch_rows, build_columns.then_some(Projection::ALL))
+    to_columns_projected(
+        request,
+        batch_rows,
+        build_columns.then_some(Projection::ALL),
+    )
 }
 
 /// `to_columns` filling only the columns `projection` asks for (None: counts only).
-pub fn to_columns_projected(request: &Request, batch_rows: usize, projection: Option<Projection>) -> DecodedFrame {
-    let mut out = DecodedFrame { signal: Some(request.signal()), ..DecodedFrame::default() };
+pub fn to_columns_projected(
+    request: &Request,
+    batch_rows: usize,
+    projection: Option<Projection>,
+) -> DecodedFrame {
+    let mut out = DecodedFrame {
+        signal: Some(request.signal()),
+        ..DecodedFrame::default()
+    };
     let batch_rows = batch_rows.max(1);
     let build_columns = projection.is_some();
     let projection = projection.unwrap_or(Projection::ALL);
@@ -115,14 +133,20 @@ pub fn to_columns_projected(request: &Request, batch_rows: usize, projection: Op
                         if build_columns {
                             b.append(&resource, &scope, span);
                             if b.len() >= batch_rows {
-                                out.tables.push(TableBatch { table: Table::Spans, batch: b.finish() });
+                                out.tables.push(TableBatch {
+                                    table: Table::Spans,
+                                    batch: b.finish(),
+                                });
                             }
                         }
                     }
                 }
             }
             if !b.is_empty() {
-                out.tables.push(TableBatch { table: Table::Spans, batch: b.finish() });
+                out.tables.push(TableBatch {
+                    table: Table::Spans,
+                    batch: b.finish(),
+                });
             }
         }
         Request::Logs(req) => {
@@ -136,22 +160,34 @@ pub fn to_columns_projected(request: &Request, batch_rows: usize, projection: Op
                     let scope = ScopeContext::new(sl.scope.as_ref(), &sl.schema_url);
                     for log in &sl.log_records {
                         out.stats.log_records += 1;
-                        let t = if log.time_unix_nano != 0 { log.time_unix_nano } else { log.observed_time_unix_nano };
+                        let t = if log.time_unix_nano != 0 {
+                            log.time_unix_nano
+                        } else {
+                            log.observed_time_unix_nano
+                        };
                         out.stats.see_time(t);
                         if build_columns {
                             b.append(&resource, &scope, log);
                             if b.len() >= batch_rows {
-                                out.tables.push(TableBatch { table: Table::Logs, batch: b.finish() });
+                                out.tables.push(TableBatch {
+                                    table: Table::Logs,
+                                    batch: b.finish(),
+                                });
                             }
                         }
                     }
                 }
             }
             if !b.is_empty() {
-                out.tables.push(TableBatch { table: Table::Logs, batch: b.finish() });
+                out.tables.push(TableBatch {
+                    table: Table::Logs,
+                    batch: b.finish(),
+                });
             }
         }
-        Request::Metrics(req) => metrics_to_columns(req, batch_rows, build_columns, projection, &mut out),
+        Request::Metrics(req) => {
+            metrics_to_columns(req, batch_rows, build_columns, projection, &mut out)
+        }
     }
     out
 }
@@ -192,7 +228,9 @@ fn metrics_to_columns(
                     Data::Gauge(g) => g.data_points.iter().map(|p| p.time_unix_nano).collect(),
                     Data::Sum(s) => s.data_points.iter().map(|p| p.time_unix_nano).collect(),
                     Data::Histogram(h) => h.data_points.iter().map(|p| p.time_unix_nano).collect(),
-                    Data::ExponentialHistogram(h) => h.data_points.iter().map(|p| p.time_unix_nano).collect(),
+                    Data::ExponentialHistogram(h) => {
+                        h.data_points.iter().map(|p| p.time_unix_nano).collect()
+                    }
                     Data::Summary(s) => s.data_points.iter().map(|p| p.time_unix_nano).collect(),
                 };
                 out.stats.points[type_name as usize] += times.len() as u64;
@@ -208,17 +246,32 @@ fn metrics_to_columns(
                     }
                     Data::Sum(s) => {
                         for p in &s.data_points {
-                            b.number.append(&resource, &scope, &m, "sum", s.aggregation_temporality, s.is_monotonic, p);
+                            b.number.append(
+                                &resource,
+                                &scope,
+                                &m,
+                                "sum",
+                                s.aggregation_temporality,
+                                s.is_monotonic,
+                                p,
+                            );
                         }
                     }
                     Data::Histogram(h) => {
                         for p in &h.data_points {
-                            b.histogram.append(&resource, &scope, &m, h.aggregation_temporality, p);
+                            b.histogram
+                                .append(&resource, &scope, &m, h.aggregation_temporality, p);
                         }
                     }
                     Data::ExponentialHistogram(h) => {
                         for p in &h.data_points {
-                            b.exp_histogram.append(&resource, &scope, &m, h.aggregation_temporality, p);
+                            b.exp_histogram.append(
+                                &resource,
+                                &scope,
+                                &m,
+                                h.aggregation_temporality,
+                                p,
+                            );
                         }
                     }
                     Data::Summary(s) => {
@@ -237,16 +290,28 @@ fn metrics_to_columns(
 /// Emits every metric table holding at least `min_rows` rows.
 fn flush_metrics(b: &mut MetricBuilders, min_rows: usize, tables: &mut Vec<TableBatch>) {
     if b.number.rows >= min_rows {
-        tables.push(TableBatch { table: Table::MetricPoints, batch: b.number.finish() });
+        tables.push(TableBatch {
+            table: Table::MetricPoints,
+            batch: b.number.finish(),
+        });
     }
     if b.histogram.rows >= min_rows {
-        tables.push(TableBatch { table: Table::HistogramPoints, batch: b.histogram.finish() });
+        tables.push(TableBatch {
+            table: Table::HistogramPoints,
+            batch: b.histogram.finish(),
+        });
     }
     if b.exp_histogram.rows >= min_rows {
-        tables.push(TableBatch { table: Table::ExpHistogramPoints, batch: b.exp_histogram.finish() });
+        tables.push(TableBatch {
+            table: Table::ExpHistogramPoints,
+            batch: b.exp_histogram.finish(),
+        });
     }
     if b.summary.rows >= min_rows {
-        tables.push(TableBatch { table: Table::SummaryPoints, batch: b.summary.finish() });
+        tables.push(TableBatch {
+            table: Table::SummaryPoints,
+            batch: b.summary.finish(),
+        });
     }
 }
 
@@ -261,11 +326,17 @@ pub fn from_tables(tables: Vec<TableBatch>) -> DecodedFrame {
     for t in &tables {
         let b = &t.batch;
         let rows = b.num_rows() as u64;
-        let times = |name: &str| b.column_by_name(name).map(|c| c.as_primitive::<TimestampNanosecondType>().clone());
+        let times = |name: &str| {
+            b.column_by_name(name)
+                .map(|c| c.as_primitive::<TimestampNanosecondType>().clone())
+        };
         let (sig, time_cols): (Signal, &[&str]) = match t.table {
             Table::Spans => {
                 stats.spans += rows;
-                (Signal::Traces, &["start_time_unix_nano", "end_time_unix_nano"])
+                (
+                    Signal::Traces,
+                    &["start_time_unix_nano", "end_time_unix_nano"],
+                )
             }
             Table::Logs => {
                 stats.log_records += rows;
@@ -297,7 +368,9 @@ pub fn from_tables(tables: Vec<TableBatch>) -> DecodedFrame {
             }
         }
         if t.table == Table::Logs {
-            if let (Some(time), Some(observed)) = (times("time_unix_nano"), times("observed_time_unix_nano")) {
+            if let (Some(time), Some(observed)) =
+                (times("time_unix_nano"), times("observed_time_unix_nano"))
+            {
                 for (t, o) in time.values().iter().zip(observed.values().iter()) {
                     stats.see_time(if *t != 0 { *t as u64 } else { *o as u64 });
                 }
@@ -312,5 +385,9 @@ pub fn from_tables(tables: Vec<TableBatch>) -> DecodedFrame {
             }
         }
     }
-    DecodedFrame { signal, stats, tables }
+    DecodedFrame {
+        signal,
+        stats,
+        tables,
+    }
 }

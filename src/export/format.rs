@@ -7,7 +7,12 @@ pub fn rfc3339_nanos(nanos: i64) -> String {
     let days = secs.div_euclid(86_400);
     let sod = secs.rem_euclid(86_400);
     let (y, m, d) = civil_from_days(days);
-    format!("{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}.{frac:09}Z", sod / 3600, sod / 60 % 60, sod % 60)
+    format!(
+        "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}.{frac:09}Z",
+        sod / 3600,
+        sod / 60 % 60,
+        sod % 60
+    )
 }
 
 /// Howard Hinnant's days-to-civil algorithm (proleptic Gregorian).
@@ -27,9 +32,13 @@ fn civil_from_days(z: i64) -> (i64, u32, u32) {
 /// Parses a duration flag such as `500ms`, `30s`, `1m`, `2h` into nanoseconds.
 pub fn parse_duration(text: &str) -> Result<u64, String> {
     let t = text.trim();
-    let split = t.find(|c: char| !c.is_ascii_digit() && c != '.').unwrap_or(t.len());
+    let split = t
+        .find(|c: char| !c.is_ascii_digit() && c != '.')
+        .unwrap_or(t.len());
     let (num, unit) = t.split_at(split);
-    let value: f64 = num.parse().map_err(|_| format!("invalid duration {text:?}: expected e.g. 30s, 1m, 1h"))?;
+    let value: f64 = num
+        .parse()
+        .map_err(|_| format!("invalid duration {text:?}: expected e.g. 30s, 1m, 1h"))?;
     let scale = match unit {
         "ns" => 1.0,
         "us" | "µs" => 1e3,
@@ -38,7 +47,11 @@ pub fn parse_duration(text: &str) -> Result<u64, String> {
         "m" => 60e9,
         "h" => 3600e9,
         "d" => 86_400e9,
-        _ => return Err(format!("invalid duration unit in {text:?}: use ns, us, ms, s, m, h or d")),
+        _ => {
+            return Err(format!(
+                "invalid duration unit in {text:?}: use ns, us, ms, s, m, h or d"
+            ))
+        }
     };
     Ok((value * scale).round() as u64)
 }
@@ -50,8 +63,14 @@ mod tests {
     #[test]
     fn formats_known_instants() {
         assert_eq!(rfc3339_nanos(0), "1970-01-01T00:00:00.000000000Z");
-        assert_eq!(rfc3339_nanos(1_544_712_660_300_000_000), "2018-12-13T14:51:00.300000000Z");
-        assert_eq!(rfc3339_nanos(951_782_400_000_000_001), "2000-02-29T00:00:00.000000001Z");
+        assert_eq!(
+            rfc3339_nanos(1_544_712_660_300_000_000),
+            "2018-12-13T14:51:00.300000000Z"
+        );
+        assert_eq!(
+            rfc3339_nanos(951_782_400_000_000_001),
+            "2000-02-29T00:00:00.000000001Z"
+        );
     }
 
     #[test]

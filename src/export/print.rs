@@ -4,14 +4,20 @@
 use std::io::{self, Write};
 
 use arrow::array::{Array, ArrayRef, AsArray, RecordBatch};
-use arrow::datatypes::{DataType, Float64Type, Int32Type, Int64Type, TimestampNanosecondType, UInt64Type};
+use arrow::datatypes::{
+    DataType, Float64Type, Int32Type, Int64Type, TimestampNanosecondType, UInt64Type,
+};
 use arrow::util::display::{ArrayFormatter, FormatOptions};
 use serde_json::{Map, Value};
 
 use crate::cli::TableFormat;
 use crate::export::format::rfc3339_nanos;
 
-pub fn write_batch(batch: &RecordBatch, format: TableFormat, out: &mut dyn Write) -> io::Result<()> {
+pub fn write_batch(
+    batch: &RecordBatch,
+    format: TableFormat,
+    out: &mut dyn Write,
+) -> io::Result<()> {
     match format {
         TableFormat::Table => write_table(batch, out),
         TableFormat::Csv => write_csv(batch, out),
@@ -23,7 +29,15 @@ pub fn write_batch(batch: &RecordBatch, format: TableFormat, out: &mut dyn Write
 fn cell_texts(col: &ArrayRef) -> io::Result<Vec<String>> {
     if let DataType::Timestamp(..) = col.data_type() {
         let ts = col.as_primitive::<TimestampNanosecondType>();
-        return Ok((0..ts.len()).map(|i| if ts.is_null(i) { String::new() } else { rfc3339_nanos(ts.value(i)) }).collect());
+        return Ok((0..ts.len())
+            .map(|i| {
+                if ts.is_null(i) {
+                    String::new()
+                } else {
+                    rfc3339_nanos(ts.value(i))
+                }
+            })
+            .collect());
     }
     let options = FormatOptions::default().with_null("");
     let f = ArrayFormatter::try_new(col.as_ref(), &options).map_err(io::Error::other)?;
@@ -36,15 +50,43 @@ fn columns_as_text(batch: &RecordBatch) -> io::Result<Vec<Vec<String>>> {
 
 fn write_table(batch: &RecordBatch, out: &mut dyn Write) -> io::Result<()> {
     let cols = columns_as_text(batch)?;
-    let names: Vec<&str> = batch.schema_ref().fields().iter().map(|f| f.name().as_str()).collect();
-    let widths: Vec<usize> =
-        names.iter().zip(&cols).map(|(n, c)| c.iter().map(|s| s.chars().count()).max().unwrap_or(0).max(n.len())).collect();
+    let names: Vec<&str> = batch
+        .schema_ref()
+        .fields()
+        .iter()
+        .map(|f| f.name().as_str())
+        .collect();
+    let widths: Vec<usize> = names
+        .iter()
+        .zip(&cols)
+        .map(|(n, c)| {
+            c.iter()
+                .map(|s| s.chars().count())
+                .max()
+                .unwrap_or(0)
+                .max(n.len())
+        })
+        .collect();
     let line = |cells: &mut dyn Iterator<Item = &str>| -> String {
-        let parts: Vec<String> = cells.zip(&widths).map(|(c, w)| format!("{c:<w$}")).collect();
+        let parts: Vec<String> = cells
+            .zip(&widths)
+            .map(|(c, w)| format!("{c:<w$}"))
+            .collect();
         parts.join("  ").trim_end().to_owned()
     };
     writeln!(out, "{}", line(&mut names.iter().copied()))?;
-    writeln!(out, "{}", line(&mut widths.iter().map(|w| "-".repeat(*w)).collect::<Vec<_>>().iter().map(String::as_str)))?;
+    writeln!(
+        out,
+        "{}",
+        line(
+            &mut widths
+                .iter()
+                .map(|w| "-".repeat(*w))
+                .collect::<Vec<_>>()
+                .iter()
+                .map(String::as_str)
+        )
+    )?;
     for row in 0..batch.num_rows() {
         writeln!(out, "{}", line(&mut cols.iter().map(|c| c[row].as_str())))?;
     }
@@ -61,7 +103,12 @@ fn csv_field(s: &str) -> String {
 
 fn write_csv(batch: &RecordBatch, out: &mut dyn Write) -> io::Result<()> {
     let cols = columns_as_text(batch)?;
-    let names: Vec<String> = batch.schema_ref().fields().iter().map(|f| csv_field(f.name())).collect();
+    let names: Vec<String> = batch
+        .schema_ref()
+        .fields()
+        .iter()
+        .map(|f| csv_field(f.name()))
+        .collect();
     writeln!(out, "{}", names.join(","))?;
     for row in 0..batch.num_rows() {
         let cells: Vec<String> = cols.iter().map(|c| csv_field(&c[row])).collect();
@@ -81,19 +128,27 @@ fn json_value(col: &dyn Array, row: usize) -> Value {
         DataType::Int32 => Value::from(col.as_primitive::<Int32Type>().value(row)),
         DataType::Int64 => Value::from(col.as_primitive::<Int64Type>().value(row)),
         DataType::UInt64 => Value::from(col.as_primitive::<UInt64Type>().value(row)),
-        DataType::Timestamp(..) => Value::from(col.as_primitive::<TimestampNanosecondType>().value(row)),
+        DataType::Timestamp(..) => {
+            Value::from(col.as_primitive::<TimestampNanosecondType>().value(row))
+        }
         DataType::Float64 => {
             let v = col.as_primitive::<Float64Type>().value(row);
             // JSON has no NaN or infinities: those print as strings.
-            serde_json::Number::from_f64(v).map_or_else(|| Value::from(v.to_string()), Value::Number)
+            serde_json::Number::from_f64(v)
+                .map_or_else(|| Value::from(v.to_string()), Value::Number)
         }
         DataType::List(_) => {
             let items = col.as_list::<i32>().value(row);
-            Value::Array((0..items.len()).map(|i| json_value(items.as_ref(), i)).collect())
+            Value::Array(
+                (0..items.len())
+                    .map(|i| json_value(items.as_ref(), i))
+                    .collect(),
+            )
         }
         _ => {
             let options = FormatOptions::default();
-            ArrayFormatter::try_new(col, &options).map_or(Value::Null, |f| Value::from(f.value(row).to_string()))
+            ArrayFormatter::try_new(col, &options)
+                .map_or(Value::Null, |f| Value::from(f.value(row).to_string()))
         }
     }
 }

@@ -51,7 +51,12 @@ fn read_problem(e: std::io::Error) -> FrameProblem {
 impl<R: BufRead> FrameReader<R> {
     /// Peeks at the stream to choose the framing.
     pub fn new(mut reader: R) -> Result<Self, BadFrame> {
-        let bad = |problem| BadFrame { index: 0, offset: 0, problem, ends_stream: true };
+        let bad = |problem| BadFrame {
+            index: 0,
+            offset: 0,
+            problem,
+            ends_stream: true,
+        };
         let head = reader.fill_buf().map_err(|e| bad(read_problem(e)))?;
         let first = head.iter().find(|b| !b.is_ascii_whitespace()).copied();
         let framing = match first {
@@ -61,7 +66,14 @@ impl<R: BufRead> FrameReader<R> {
             Some(_) if head[0] == 0x0a => Framing::SingleProto,
             Some(_) => Framing::LengthPrefixed,
         };
-        let mut fr = FrameReader { reader, framing, index: 0, offset: 0, done: false, pending: None };
+        let mut fr = FrameReader {
+            reader,
+            framing,
+            index: 0,
+            offset: 0,
+            done: false,
+            pending: None,
+        };
         if framing == Framing::JsonLines {
             fr.choose_json_framing().map_err(bad)?;
         }
@@ -77,7 +89,10 @@ impl<R: BufRead> FrameReader<R> {
     fn choose_json_framing(&mut self) -> Result<(), FrameProblem> {
         loop {
             let mut line = Vec::new();
-            let n = self.reader.read_until(b'\n', &mut line).map_err(read_problem)?;
+            let n = self
+                .reader
+                .read_until(b'\n', &mut line)
+                .map_err(read_problem)?;
             if n == 0 {
                 self.framing = Framing::Empty;
                 return Ok(());
@@ -104,7 +119,11 @@ impl<R: BufRead> FrameReader<R> {
         if data.iter().all(u8::is_ascii_whitespace) {
             return None;
         }
-        Some(Ok(RawFrame { index: 0, offset: self.offset, data }))
+        Some(Ok(RawFrame {
+            index: 0,
+            offset: self.offset,
+            data,
+        }))
     }
 
     fn next_line(&mut self) -> Option<Result<RawFrame, BadFrame>> {
@@ -128,7 +147,11 @@ impl<R: BufRead> FrameReader<R> {
             if line.iter().all(u8::is_ascii_whitespace) {
                 continue;
             }
-            let frame = RawFrame { index: self.index, offset, data: line };
+            let frame = RawFrame {
+                index: self.index,
+                offset,
+                data: line,
+            };
             self.index += 1;
             return Some(Ok(frame));
         }
@@ -148,7 +171,12 @@ impl<R: BufRead> FrameReader<R> {
         }
         if got < 4 {
             self.done = true;
-            return Some(Err(self.bad(FrameProblem::TruncatedPrefix { available: got as u64 }, true)));
+            return Some(Err(self.bad(
+                FrameProblem::TruncatedPrefix {
+                    available: got as u64,
+                },
+                true,
+            )));
         }
         let len = u64::from(u32::from_be_bytes(prefix));
         // Grows with the bytes actually read, so a lying prefix cannot force a huge allocation.
@@ -159,17 +187,29 @@ impl<R: BufRead> FrameReader<R> {
         }
         if (data.len() as u64) < len {
             self.done = true;
-            let problem = FrameProblem::Truncated { expected: len, available: data.len() as u64 };
+            let problem = FrameProblem::Truncated {
+                expected: len,
+                available: data.len() as u64,
+            };
             return Some(Err(self.bad(problem, true)));
         }
-        let frame = RawFrame { index: self.index, offset: self.offset, data };
+        let frame = RawFrame {
+            index: self.index,
+            offset: self.offset,
+            data,
+        };
         self.index += 1;
         self.offset += 4 + len;
         Some(Ok(frame))
     }
 
     fn bad(&self, problem: FrameProblem, ends_stream: bool) -> BadFrame {
-        BadFrame { index: self.index, offset: self.offset, problem, ends_stream }
+        BadFrame {
+            index: self.index,
+            offset: self.offset,
+            problem,
+            ends_stream,
+        }
     }
 }
 
@@ -238,7 +278,10 @@ mod tests {
         let (framing, f) = frames(&prefixed(&[b"\x0a\x00", b"\x0a\x01\x00"]));
         assert_eq!(framing, Framing::LengthPrefixed);
         let f: Vec<RawFrame> = f.into_iter().map(|r| r.expect("frame")).collect();
-        assert_eq!((f[0].index, f[0].offset, f[0].data.as_slice()), (0, 0, &b"\x0a\x00"[..]));
+        assert_eq!(
+            (f[0].index, f[0].offset, f[0].data.as_slice()),
+            (0, 0, &b"\x0a\x00"[..])
+        );
         assert_eq!((f[1].index, f[1].offset, f[1].data.len()), (1, 6, 3));
     }
 
@@ -250,7 +293,13 @@ mod tests {
         assert!(f[0].is_ok());
         let bad = f[1].as_ref().expect_err("bad frame");
         assert_eq!((bad.index, bad.offset), (1, 6));
-        assert_eq!(bad.problem, FrameProblem::Truncated { expected: 0xffff_fff0, available: 3 });
+        assert_eq!(
+            bad.problem,
+            FrameProblem::Truncated {
+                expected: 0xffff_fff0,
+                available: 3
+            }
+        );
         assert_eq!(f.len(), 2);
     }
 

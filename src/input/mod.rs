@@ -60,7 +60,10 @@ fn walk_dir(dir: &Path, out: &mut Vec<InputSource>) -> Result<()> {
     let mut entries: Vec<PathBuf> = std::fs::read_dir(dir)
         .map_err(|e| Error::io(dir.display(), e))?
         .filter_map(|e| e.ok().map(|e| e.path()))
-        .filter(|p| !p.file_name().is_some_and(|n| n.to_string_lossy().starts_with('.')))
+        .filter(|p| {
+            !p.file_name()
+                .is_some_and(|n| n.to_string_lossy().starts_with('.'))
+        })
         .collect();
     entries.sort();
     for p in entries {
@@ -68,7 +71,10 @@ fn walk_dir(dir: &Path, out: &mut Vec<InputSource>) -> Result<()> {
             walk_dir(&p, out)?;
         } else if is_plain_text(&p) {
             // READMEs, licenses, protobuf text format: not OTLP; only skipped when found by a walk.
-            eprintln!("warning: skipping {}: plain text, not OTLP data", p.display());
+            eprintln!(
+                "warning: skipping {}: plain text, not OTLP data",
+                p.display()
+            );
         } else {
             out.push(InputSource::File(p));
         }
@@ -88,7 +94,9 @@ fn is_plain_text(path: &Path) -> bool {
     n > 0
         && first != Some(&b'{')
         && detect_wrapping(head) == Wrapping::None
-        && head.iter().all(|&b| b >= 0x20 || matches!(b, b'\n' | b'\r' | b'\t'))
+        && head
+            .iter()
+            .all(|&b| b >= 0x20 || matches!(b, b'\n' | b'\r' | b'\t'))
 }
 
 /// Whole-file wrapping, recognized by magic bytes.
@@ -145,17 +153,31 @@ pub fn open_input(source: &InputSource) -> Result<OpenedInput> {
         InputSource::File(p) => Box::new(File::open(p).map_err(|e| Error::io(p.display(), e))?),
     };
     let raw_bytes = Arc::new(AtomicU64::new(0));
-    let counted = CountingReader { inner: raw, count: Arc::clone(&raw_bytes) };
+    let counted = CountingReader {
+        inner: raw,
+        count: Arc::clone(&raw_bytes),
+    };
     let mut buffered = BufReader::with_capacity(1 << 20, counted);
-    let head = buffered.fill_buf().map_err(|e| Error::io(source.display(), e))?.to_vec();
+    let head = buffered
+        .fill_buf()
+        .map_err(|e| Error::io(source.display(), e))?
+        .to_vec();
     let wrapping = detect_wrapping(&head);
     let reader: Box<dyn BufRead + Send> = match wrapping {
-        Wrapping::Gzip => Box::new(BufReader::with_capacity(1 << 20, flate2::bufread::MultiGzDecoder::new(buffered))),
+        Wrapping::Gzip => Box::new(BufReader::with_capacity(
+            1 << 20,
+            flate2::bufread::MultiGzDecoder::new(buffered),
+        )),
         Wrapping::Zstd => {
-            let dec = zstd::stream::read::Decoder::with_buffer(buffered).map_err(|e| Error::io(source.display(), e))?;
+            let dec = zstd::stream::read::Decoder::with_buffer(buffered)
+                .map_err(|e| Error::io(source.display(), e))?;
             Box::new(BufReader::with_capacity(1 << 20, dec))
         }
         Wrapping::None | Wrapping::Parquet => Box::new(buffered),
     };
-    Ok(OpenedInput { reader, wrapping, raw_bytes })
+    Ok(OpenedInput {
+        reader,
+        wrapping,
+        raw_bytes,
+    })
 }

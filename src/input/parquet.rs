@@ -38,7 +38,11 @@ pub fn describe(path: &Path) -> Result<(Table, Vec<Slice>), FrameProblem> {
     for (row_group, meta) in builder.metadata().row_groups().iter().enumerate() {
         let rows = usize::try_from(meta.num_rows()).unwrap_or(0);
         for start in (0..rows).step_by(SLICE_ROWS) {
-            slices.push(Slice { row_group, start, len: SLICE_ROWS.min(rows - start) });
+            slices.push(Slice {
+                row_group,
+                start,
+                len: SLICE_ROWS.min(rows - start),
+            });
         }
     }
     Ok((table, slices))
@@ -46,15 +50,29 @@ pub fn describe(path: &Path) -> Result<(Table, Vec<Slice>), FrameProblem> {
 
 /// Reads one slice as batches of at most `batch_rows` rows, only the columns
 /// the projection and the column list keep (DuckDB-style column pruning).
-pub fn read_slice(path: &Path, table: Table, slice: Slice, opts: &PipelineOptions) -> Result<Vec<TableBatch>, FrameProblem> {
+pub fn read_slice(
+    path: &Path,
+    table: Table,
+    slice: Slice,
+    opts: &PipelineOptions,
+) -> Result<Vec<TableBatch>, FrameProblem> {
     let file = File::open(path).map_err(problem)?;
     let builder = ParquetRecordBatchReaderBuilder::try_new(file).map_err(problem)?;
     let canonical = table.schema();
     let wanted = |name: &str| {
-        opts.projection.keeps(name) && opts.columns.as_ref().is_none_or(|c| c.iter().any(|w| w == name))
+        opts.projection.keeps(name)
+            && opts
+                .columns
+                .as_ref()
+                .is_none_or(|c| c.iter().any(|w| w == name))
     };
-    let keep: Vec<usize> = (0..canonical.fields().len()).filter(|&i| wanted(canonical.field(i).name())).collect();
-    let selection = RowSelection::from(vec![RowSelector::skip(slice.start), RowSelector::select(slice.len)]);
+    let keep: Vec<usize> = (0..canonical.fields().len())
+        .filter(|&i| wanted(canonical.field(i).name()))
+        .collect();
+    let selection = RowSelection::from(vec![
+        RowSelector::skip(slice.start),
+        RowSelector::select(slice.len),
+    ]);
     let mask = ProjectionMask::roots(builder.parquet_schema(), keep.iter().copied());
     // Re-attach the canonical (projected) schema: Parquet may drop field metadata.
     let schema = std::sync::Arc::new(canonical.project(&keep).map_err(problem)?);
@@ -68,7 +86,9 @@ pub fn read_slice(path: &Path, table: Table, slice: Slice, opts: &PipelineOption
     reader
         .map(|b| {
             let batch = b.map_err(problem)?;
-            let batch = arrow::array::RecordBatch::try_new(schema.clone(), batch.columns().to_vec()).map_err(problem)?;
+            let batch =
+                arrow::array::RecordBatch::try_new(schema.clone(), batch.columns().to_vec())
+                    .map_err(problem)?;
             Ok(TableBatch { table, batch })
         })
         .collect()
