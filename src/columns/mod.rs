@@ -5,6 +5,7 @@ pub mod attributes;
 pub mod common;
 pub mod context;
 pub mod logs;
+pub mod metric_schemas;
 pub mod metrics;
 pub mod series;
 pub mod spans;
