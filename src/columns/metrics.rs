@@ -31,12 +31,44 @@ pub struct MetricContext<'a> {
     pub series: SeriesHasher,
 }
 
+/// A number point's or exemplar's value: exactly one of the two columns is set.
+enum NumberValue {
+    Double(f64),
+    Int(i64),
+    None,
+}
+
+/// The `as_double` / `as_int` column pair.
+#[derive(Default)]
+struct NumberValueBuilder {
+    as_double: Float64Builder,
+    as_int: Int64Builder,
+}
+
+impl NumberValueBuilder {
+    fn append(&mut self, v: NumberValue) {
+        let (d, i) = match v {
+            NumberValue::Double(d) => (Some(d), None),
+            NumberValue::Int(i) => (None, Some(i)),
+            NumberValue::None => (None, None),
+        };
+        self.as_double.append_option(d);
+        self.as_int.append_option(i);
+    }
+
+    fn finish(&mut self) -> [ArrayRef; 2] {
+        [
+            Arc::new(self.as_double.finish()),
+            Arc::new(self.as_int.finish()),
+        ]
+    }
+}
+
 struct ExemplarBuilder {
     offsets: ListOffsets,
     attributes: AttributeMapBuilder,
     time: TimestampNanosecondBuilder,
-    as_double: Float64Builder,
-    as_int: Int64Builder,
+    value: NumberValueBuilder,
     span_id: IdBuilder,
     trace_id: IdBuilder,
 }
@@ -79,8 +111,7 @@ impl PointHeaderBuilder {
                 offsets: ListOffsets::default(),
                 attributes: AttributeMapBuilder::default(),
                 time: timestamp_builder(),
-                as_double: Float64Builder::new(),
-                as_int: Int64Builder::new(),
+                value: NumberValueBuilder::default(),
                 span_id: IdBuilder::new(SPAN_ID_LEN),
                 trace_id: IdBuilder::new(TRACE_ID_LEN),
             },
@@ -190,20 +221,11 @@ impl PointHeaderBuilder {
         for e in exemplars {
             ex.attributes.append_key_values(&e.filtered_attributes);
             ex.time.append_value(ts(e.time_unix_nano));
-            match e.value {
-                Some(exemplar::Value::AsDouble(d)) => {
-                    ex.as_double.append_value(d);
-                    ex.as_int.append_null();
-                }
-                Some(exemplar::Value::AsInt(i)) => {
-                    ex.as_double.append_null();
-                    ex.as_int.append_value(i);
-                }
-                None => {
-                    ex.as_double.append_null();
-                    ex.as_int.append_null();
-                }
-            }
+            ex.value.append(match e.value {
+                Some(exemplar::Value::AsDouble(d)) => NumberValue::Double(d),
+                Some(exemplar::Value::AsInt(i)) => NumberValue::Int(i),
+                None => NumberValue::None,
+            });
             ex.span_id.append(&e.span_id);
             ex.trace_id.append(&e.trace_id);
         }
@@ -223,8 +245,7 @@ impl PointHeaderBuilder {
         let ex = &mut self.exemplars;
         let mut children: Vec<ArrayRef> = ex.attributes.finish().into();
         children.push(Arc::new(ex.time.finish()));
-        children.push(Arc::new(ex.as_double.finish()));
-        children.push(Arc::new(ex.as_int.finish()));
+        children.extend(ex.value.finish());
         children.extend(ex.span_id.finish());
         children.extend(ex.trace_id.finish());
         cols.push(finish_list_of_struct(
@@ -263,8 +284,7 @@ pub struct NumberBuilder {
     metric_type: StringBuilder,
     temporality: Int32Builder,
     monotonic: BooleanBuilder,
-    as_double: Float64Builder,
-    as_int: Int64Builder,
+    value: NumberValueBuilder,
 }
 
 impl NumberBuilder {
@@ -285,20 +305,11 @@ impl NumberBuilder {
         self.metric_type.append_value(metric_type);
         self.temporality.append_value(temporality);
         self.monotonic.append_value(monotonic);
-        match p.value {
-            Some(number_data_point::Value::AsDouble(d)) => {
-                self.as_double.append_value(d);
-                self.as_int.append_null();
-            }
-            Some(number_data_point::Value::AsInt(i)) => {
-                self.as_double.append_null();
-                self.as_int.append_value(i);
-            }
-            None => {
-                self.as_double.append_null();
-                self.as_int.append_null();
-            }
-        }
+        self.value.append(match p.value {
+            Some(number_data_point::Value::AsDouble(d)) => NumberValue::Double(d),
+            Some(number_data_point::Value::AsInt(i)) => NumberValue::Int(i),
+            None => NumberValue::None,
+        });
     }
 
     pub fn finish(&mut self) -> RecordBatch {
@@ -307,8 +318,7 @@ impl NumberBuilder {
         cols.push(Arc::new(self.metric_type.finish()));
         cols.push(Arc::new(self.temporality.finish()));
         cols.push(Arc::new(self.monotonic.finish()));
-        cols.push(Arc::new(self.as_double.finish()));
-        cols.push(Arc::new(self.as_int.finish()));
+        cols.extend(self.value.finish());
         RecordBatch::try_new(number_schema(), cols)
             .expect("number point columns match their schema")
     }
