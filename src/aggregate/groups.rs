@@ -5,6 +5,7 @@ use std::collections::HashMap;
 
 use arrow::array::RecordBatch;
 
+use super::backend::Segments;
 use super::keys::{put_opt_str, KeyColumns, KeySpec};
 use crate::error::Result;
 
@@ -41,6 +42,26 @@ impl GroupTable {
     /// Global ids for each id of a local table.
     pub fn remap(&mut self, local: &GroupTable) -> Vec<u32> {
         local.keys.iter().map(|k| self.intern(k)).collect()
+    }
+}
+
+/// Rows staged in the ordered consumer until a chunk is reduced: each frame's
+/// local ids appended as global ids.
+#[derive(Debug, Default)]
+pub struct StagedGroups {
+    pub groups: GroupTable,
+    pub ids: Vec<u32>,
+}
+
+impl StagedGroups {
+    pub fn stage(&mut self, local: &GroupTable, ids: &[u32]) {
+        let remap = self.groups.remap(local);
+        self.ids.extend(ids.iter().map(|&l| remap[l as usize]));
+    }
+
+    /// The staged rows grouped into segments (see `Segments::by_group`).
+    pub fn segments(&self) -> Segments {
+        Segments::by_group(&self.ids, self.groups.len())
     }
 }
 

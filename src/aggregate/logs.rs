@@ -5,8 +5,8 @@ use std::sync::Arc;
 use arrow::array::{ArrayRef, AsArray, TimestampNanosecondArray, UInt64Array};
 use arrow::datatypes::{Field, TimestampNanosecondType};
 
-use super::backend::{Backend, Segments, U64Partial};
-use super::groups::{resolve_rows, GroupTable};
+use super::backend::{Backend, U64Partial};
+use super::groups::{resolve_rows, GroupTable, StagedGroups};
 use super::keys::KeySpec;
 use crate::columns::common::timestamp_type;
 use crate::columns::logs::{OBSERVED_TIME, TIME};
@@ -53,8 +53,7 @@ pub fn map_logs(keys: &[KeySpec], tables: &[TableBatch]) -> Result<LogRows> {
 pub struct LogReducer {
     backend: Backend,
     chunk_rows: usize,
-    pub groups: GroupTable,
-    ids: Vec<u32>,
+    staged: StagedGroups,
     times: Vec<u64>,
     accs: Vec<U64Partial>,
 }
@@ -64,35 +63,33 @@ impl LogReducer {
         Self {
             backend,
             chunk_rows,
-            groups: GroupTable::default(),
-            ids: Vec::new(),
+            staged: StagedGroups::default(),
             times: Vec::new(),
             accs: Vec::new(),
         }
     }
 
     pub fn consume(&mut self, rows: LogRows) -> Result<()> {
-        let remap = self.groups.remap(&rows.groups);
-        self.ids.extend(rows.ids.iter().map(|&l| remap[l as usize]));
+        self.staged.stage(&rows.groups, &rows.ids);
         self.times.extend_from_slice(&rows.times);
-        if self.ids.len() >= self.chunk_rows {
+        if self.staged.ids.len() >= self.chunk_rows {
             self.flush()?;
         }
         Ok(())
     }
 
     pub fn flush(&mut self) -> Result<()> {
-        if self.ids.is_empty() {
+        if self.staged.ids.is_empty() {
             return Ok(());
         }
-        let seg = Segments::by_group(&self.ids, self.groups.len());
+        let seg = self.staged.segments();
         let stats = self.backend.reduce_u64(&seg, &seg.gather(&self.times))?;
         self.accs
-            .resize_with(self.groups.len(), U64Partial::default);
+            .resize_with(self.staged.groups.len(), U64Partial::default);
         for (acc, s) in self.accs.iter_mut().zip(&stats) {
             acc.merge(s);
         }
-        self.ids.clear();
+        self.staged.ids.clear();
         self.times.clear();
         Ok(())
     }
@@ -118,6 +115,6 @@ impl LogReducer {
                 ts(|a| a.max),
             ),
         ];
-        Ok((self.groups, cols))
+        Ok((self.staged.groups, cols))
     }
 }

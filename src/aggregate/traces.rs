@@ -7,8 +7,8 @@ use arrow::array::{ArrayRef, AsArray, UInt64Array};
 use arrow::datatypes::{DataType, Field, Int32Type, TimestampNanosecondType};
 use rayon::prelude::*;
 
-use super::backend::{Backend, Segments, U64Partial};
-use super::groups::{resolve_rows, GroupTable};
+use super::backend::{Backend, U64Partial};
+use super::groups::{resolve_rows, GroupTable, StagedGroups};
 use super::keys::KeySpec;
 use super::sketch::DurationSketch;
 use crate::columns::spans::{END, START, STATUS_CODE};
@@ -80,8 +80,7 @@ impl TraceAcc {
 pub struct TraceReducer {
     backend: Backend,
     chunk_rows: usize,
-    pub groups: GroupTable,
-    ids: Vec<u32>,
+    staged: StagedGroups,
     durations: Vec<u64>,
     errors: Vec<u64>,
     pub accs: Vec<TraceAcc>,
@@ -92,8 +91,7 @@ impl TraceReducer {
         Self {
             backend,
             chunk_rows,
-            groups: GroupTable::default(),
-            ids: Vec::new(),
+            staged: StagedGroups::default(),
             durations: Vec::new(),
             errors: Vec::new(),
             accs: Vec::new(),
@@ -101,11 +99,10 @@ impl TraceReducer {
     }
 
     pub fn consume(&mut self, rows: TraceRows) -> Result<()> {
-        let remap = self.groups.remap(&rows.groups);
-        self.ids.extend(rows.ids.iter().map(|&l| remap[l as usize]));
+        self.staged.stage(&rows.groups, &rows.ids);
         self.durations.extend_from_slice(&rows.durations);
         self.errors.extend_from_slice(&rows.errors);
-        if self.ids.len() >= self.chunk_rows {
+        if self.staged.ids.len() >= self.chunk_rows {
             self.flush()?;
         }
         Ok(())
@@ -114,10 +111,10 @@ impl TraceReducer {
     /// Reduces the staged chunk: segments by group, then count / sums / min / max
     /// on the backend and the sketches on CPU partitions (one group each).
     pub fn flush(&mut self) -> Result<()> {
-        if self.ids.is_empty() {
+        if self.staged.ids.is_empty() {
             return Ok(());
         }
-        let seg = Segments::by_group(&self.ids, self.groups.len());
+        let seg = self.staged.segments();
         let durations = seg.gather(&self.durations);
         let errors = seg.gather(&self.errors);
         let dur_stats = self.backend.reduce_u64(&seg, &durations)?;
@@ -130,7 +127,8 @@ impl TraceReducer {
                 s
             })
             .collect();
-        self.accs.resize_with(self.groups.len(), TraceAcc::default);
+        self.accs
+            .resize_with(self.staged.groups.len(), TraceAcc::default);
         for (g, ((d, e), sketch)) in dur_stats.iter().zip(&err_stats).zip(sketches).enumerate() {
             if d.count > 0 {
                 self.accs[g].merge(&TraceAcc {
@@ -140,7 +138,7 @@ impl TraceReducer {
                 });
             }
         }
-        self.ids.clear();
+        self.staged.ids.clear();
         self.durations.clear();
         self.errors.clear();
         Ok(())
@@ -171,6 +169,6 @@ impl TraceReducer {
             col("duration_p90_ns", &|a| a.sketch.quantile(0.90)),
             col("duration_p99_ns", &|a| a.sketch.quantile(0.99)),
         ];
-        Ok((self.groups, cols))
+        Ok((self.staged.groups, cols))
     }
 }
