@@ -4,7 +4,7 @@
 
 use std::collections::BTreeMap;
 use std::io::Write;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use arrow::array::{Array, RecordBatch};
 use otlp_analytics::columns::{Table, TableBatch};
@@ -15,6 +15,12 @@ use otlp_analytics::input::InputSource;
 use otlp_analytics::pipeline::{self, Event, PipelineOptions};
 use prost::Message;
 use serde_json::Value;
+
+/// The official opentelemetry-proto examples (README, LICENSE and protobuf
+/// text files included), vendored under tests/data.
+pub fn examples_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/otlp-examples")
+}
 
 // ---- encodings ---------------------------------------------------------------
 

@@ -32,11 +32,17 @@ use opentelemetry_proto::tonic::trace::v1::{span, ResourceSpans, ScopeSpans, Spa
 use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
 use prost::Message;
 
+mod cells;
+mod metric_rows;
 mod requests;
-mod rows;
+mod span_log_rows;
 
+pub use cells::*;
+// Not every test target reads metric rows back (interop only needs spans).
+#[allow(unused_imports)]
+pub use metric_rows::*;
 pub use requests::*;
-pub use rows::*;
+pub use span_log_rows::*;
 
 pub fn binary() -> Command {
     Command::new(env!("CARGO_BIN_EXE_otlp-analytics"))
