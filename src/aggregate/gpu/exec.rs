@@ -8,7 +8,7 @@ use bytemuck::Pod;
 use super::plan::{self, ChunkPlan, Item};
 use super::{GpuCapabilities, GpuError};
 
-/// Invocations per workgroup; must match `WG_SIZE` / `@workgroup_size` in the shaders.
+/// Invocations per workgroup; handed to the shaders as `WG_SIZE` (see [`shader_source`]).
 pub(super) const WG_SIZE: u32 = 64;
 /// Rows a pass-1 work item reduces (at most).
 pub(super) const TILE_ROWS: usize = 64;
@@ -27,7 +27,8 @@ const STORAGE: wgpu::BufferUsages = wgpu::BufferUsages::STORAGE
 const READBACK: wgpu::BufferUsages =
     wgpu::BufferUsages::MAP_READ.union(wgpu::BufferUsages::COPY_DST);
 
-/// The two pipelines of one kernel family (one shader file).
+/// The two pipelines of one kernel family (one kernel shader file, built on
+/// the shared prelude and its family's fold, see [`shader_source`]).
 pub(super) struct Kernel {
     rows: wgpu::ComputePipeline,
     rows_layout: wgpu::BindGroupLayout,
@@ -65,8 +66,36 @@ pub(super) struct RowInput<'a> {
     pub bytes: &'a [u8],
 }
 
-fn build_kernel(device: &wgpu::Device, desc: wgpu::ShaderModuleDescriptor<'_>) -> Kernel {
-    let module = device.create_shader_module(desc);
+/// Prelude of every kernel: work items, bindings 2..=5, both entry points.
+const SEGMENTS_WGSL: &str = include_str!("../../../shaders/segments.wgsl");
+/// Fold of the sum / min / max families.
+const STATS_WGSL: &str = include_str!("../../../shaders/stats.wgsl");
+/// Fold of the last-by-time families.
+const LAST_WGSL: &str = include_str!("../../../shaders/last.wgsl");
+
+/// The WGSL of one kernel (WGSL has no `#include`): the constants shared
+/// with the host, the `segments.wgsl` prelude, the family's fold (`family`:
+/// `stats.wgsl` / `last.wgsl`) and the kernel file's value type and
+/// primitive operations. Built once per kernel at pipeline creation.
+fn shader_source(family: &str, kernel: &str) -> String {
+    format!(
+        "const WG_SIZE: u32 = {WG_SIZE}u;\nconst FINAL_BIT: u32 = {:#x}u;\n\n{SEGMENTS_WGSL}\n{family}\n{kernel}",
+        plan::FINAL_BIT
+    )
+}
+
+/// `(file name, source)` of a kernel file under `shaders/`.
+macro_rules! kernel_file {
+    ($name:literal) => {
+        ($name, include_str!(concat!("../../../shaders/", $name)))
+    };
+}
+
+fn build_kernel(device: &wgpu::Device, family: &str, (label, kernel): (&str, &str)) -> Kernel {
+    let module = device.create_shader_module(wgpu::ShaderModuleDescriptor {
+        label: Some(label),
+        source: wgpu::ShaderSource::Wgsl(shader_source(family, kernel).into()),
+    });
     let pipeline = |entry: &str| {
         device.create_compute_pipeline(&wgpu::ComputePipelineDescriptor {
             label: Some(entry),
@@ -138,32 +167,17 @@ impl Inner {
         // Shader compilation problems become errors rather than panics.
         let scope = device.push_error_scope(wgpu::ErrorFilter::Validation);
         let kernels = Kernels {
-            u64_native: caps.shader_int64.then(|| {
-                build_kernel(
-                    &device,
-                    wgpu::include_wgsl!("../../../shaders/u64_stats_native.wgsl"),
-                )
-            }),
-            u64_pieces: build_kernel(
-                &device,
-                wgpu::include_wgsl!("../../../shaders/u64_stats_pieces.wgsl"),
-            ),
-            f64: caps.shader_f64.then(|| {
-                build_kernel(
-                    &device,
-                    wgpu::include_wgsl!("../../../shaders/f64_stats.wgsl"),
-                )
-            }),
-            last_native: caps.shader_int64.then(|| {
-                build_kernel(
-                    &device,
-                    wgpu::include_wgsl!("../../../shaders/last_native.wgsl"),
-                )
-            }),
-            last_pieces: build_kernel(
-                &device,
-                wgpu::include_wgsl!("../../../shaders/last_pieces.wgsl"),
-            ),
+            u64_native: caps
+                .shader_int64
+                .then(|| build_kernel(&device, STATS_WGSL, kernel_file!("u64_stats_native.wgsl"))),
+            u64_pieces: build_kernel(&device, STATS_WGSL, kernel_file!("u64_stats_pieces.wgsl")),
+            f64: caps
+                .shader_f64
+                .then(|| build_kernel(&device, STATS_WGSL, kernel_file!("f64_stats.wgsl"))),
+            last_native: caps
+                .shader_int64
+                .then(|| build_kernel(&device, LAST_WGSL, kernel_file!("last_native.wgsl"))),
+            last_pieces: build_kernel(&device, LAST_WGSL, kernel_file!("last_pieces.wgsl")),
         };
         if let Some(err) = pollster::block_on(scope.pop()) {
             return Err(GpuError::Device(format!(
@@ -464,4 +478,40 @@ fn slice(buf: &wgpu::Buffer, size: u64) -> wgpu::BindingResource<'_> {
         offset: 0,
         size: wgpu::BufferSize::new(size),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use wgpu::naga;
+
+    /// The assembled sources parse and validate without any adapter, so a
+    /// broken concatenation shows up even where the GPU tests skip.
+    #[test]
+    fn shader_sources_validate_without_a_device() {
+        let kernels = [
+            (STATS_WGSL, kernel_file!("u64_stats_native.wgsl")),
+            (STATS_WGSL, kernel_file!("u64_stats_pieces.wgsl")),
+            (STATS_WGSL, kernel_file!("f64_stats.wgsl")),
+            (LAST_WGSL, kernel_file!("last_native.wgsl")),
+            (LAST_WGSL, kernel_file!("last_pieces.wgsl")),
+        ];
+        for (family, (name, kernel)) in kernels {
+            let source = shader_source(family, kernel);
+            let module = naga::front::wgsl::parse_str(&source)
+                .unwrap_or_else(|e| panic!("{name}: {}", e.emit_to_string(&source)));
+            naga::valid::Validator::new(
+                naga::valid::ValidationFlags::all(),
+                naga::valid::Capabilities::SHADER_INT64 | naga::valid::Capabilities::FLOAT64,
+            )
+            .validate(&module)
+            .unwrap_or_else(|e| panic!("{name}: {}", e.emit_to_string(&source)));
+            let entries: Vec<&str> = module
+                .entry_points
+                .iter()
+                .map(|e| e.name.as_str())
+                .collect();
+            assert_eq!(entries, ["reduce_rows", "merge_partials"], "{name}");
+        }
+    }
 }

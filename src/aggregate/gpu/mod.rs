@@ -21,7 +21,11 @@
 //! limits are processed in chunks split at arbitrary rows; a group spanning
 //! chunks is combined on the CPU in row order.
 //!
-//! Shaders live in `shaders/*.wgsl`, one file per kernel family. u64 columns
+//! Shaders live in `shaders/*.wgsl`: `segments.wgsl` (work items, bindings
+//! and both entry points, shared by every kernel), a fold per family
+//! (`stats.wgsl`: sum / min / max, `last.wgsl`: last by time) and one small
+//! file per kernel with its value type and primitive operations; they are
+//! concatenated once at pipeline creation (WGSL has no `#include`). u64 columns
 //! use native 64-bit integers when the adapter has `SHADER_INT64`, otherwise
 //! (or when forced) (lo, hi) u32 pieces with manual carry. f64 statistics need
 //! `SHADER_F64` (else [`GpuError::Unsupported`]); [`GpuContext::last_by_time`]
@@ -162,7 +166,8 @@ impl fmt::Debug for GpuContext {
     }
 }
 
-/// Partial of the u64 kernels (matches `struct Partial` in u64_stats_*.wgsl).
+/// Partial of the u64 kernels (matches `struct Partial` in stats.wgsl with
+/// `Value` of u64_stats_*.wgsl).
 #[repr(C)]
 #[derive(Clone, Copy, Pod, Zeroable)]
 struct U64Partial {
@@ -171,7 +176,8 @@ struct U64Partial {
     max: u64,
 }
 
-/// Partial of the f64 kernel (matches `struct Partial` in f64_stats.wgsl).
+/// Partial of the f64 kernel (matches `struct Partial` in stats.wgsl with
+/// `Value` of f64_stats.wgsl).
 #[repr(C)]
 #[derive(Clone, Copy, Pod, Zeroable)]
 struct F64Partial {
@@ -180,7 +186,8 @@ struct F64Partial {
     max: f64,
 }
 
-/// Partial of the last-by-time kernels (matches `struct Partial` in last_*.wgsl).
+/// Partial of the last-by-time kernels (matches `struct Partial` in last.wgsl
+/// with `Time` of last_*.wgsl).
 #[repr(C)]
 #[derive(Clone, Copy, Pod, Zeroable)]
 struct LastPartial {

@@ -9,10 +9,12 @@ use bytemuck::{Pod, Zeroable};
 
 /// `Item::dst` flag: the partial is the final result of a piece and goes to
 /// `finals[dst & !FINAL_BIT]`; without it, it goes to the next level's input.
+/// Handed to the shaders as `FINAL_BIT` (see `exec::shader_source`).
 pub(super) const FINAL_BIT: u32 = 1 << 31;
 
 /// One work item: reduce `input[start..end]` (all of one group) into one
-/// partial written to `dst`. Matches `struct Item` in the shaders (12 bytes).
+/// partial written to `dst`. Matches `struct Item` in shaders/segments.wgsl
+/// (12 bytes).
 #[repr(C)]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Pod, Zeroable)]
 pub(super) struct Item {
