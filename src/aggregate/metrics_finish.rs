@@ -289,8 +289,8 @@ fn reduce_buckets(
     let mut offsets = vec![0usize];
     let mut values = Vec::new();
     let mut widths = Vec::with_capacity(seg.groups());
-    for g in 0..seg.groups() {
-        let width = bounds[g].map_or(0, |b| b.len() + 1);
+    for (g, group_bounds) in bounds.iter().enumerate().take(seg.groups()) {
+        let width = group_bounds.map_or(0, |b| b.len() + 1);
         widths.push(width);
         for b in 0..width {
             for &r in &seg.order[seg.range(g)] {
