@@ -65,20 +65,11 @@ where
             out
         })
         .collect();
-    let mut result: Vec<Option<D>> = Vec::with_capacity(points.len());
-    let mut cumulative = vec![false; points.len()];
-    for part in &deltas {
-        for (i, _) in part {
-            cumulative[*i] = true;
-        }
-    }
     // As-is points contribute their full value; cumulative ones are filled in below.
-    result.extend(
-        points
-            .iter()
-            .zip(&cumulative)
-            .map(|(p, &c)| (!c).then(|| full(p))),
-    );
+    let mut result: Vec<Option<D>> = points
+        .iter()
+        .map(|p| (meta(p).temporality == Temporality::AsIs).then(|| full(p)))
+        .collect();
     for part in deltas {
         for (i, d) in part {
             result[i] = d;
