@@ -7,8 +7,8 @@
 
 use std::collections::BTreeMap;
 use std::io::IsTerminal;
-use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use crossbeam_channel::{bounded, unbounded, Receiver, Sender};
@@ -118,8 +118,7 @@ enum Work {
         data: Vec<u8>,
     },
     ParquetSlice {
-        path: PathBuf,
-        table: crate::columns::Table,
+        input: Arc<parquet::ParquetInput>,
         slice: parquet::Slice,
     },
     /// A problem found by the reader itself (framing, open).
@@ -350,12 +349,10 @@ where
             Ok(d) => d,
             Err(p) => return Outcome::Bad(p),
         },
-        Work::ParquetSlice { path, table, slice } => {
-            match parquet::read_slice(&path, table, slice, opts) {
-                Ok(tables) => crate::decode::to_columns::from_tables(tables),
-                Err(p) => return Outcome::Bad(p),
-            }
-        }
+        Work::ParquetSlice { input, slice } => match parquet::read_slice(&input, slice, opts) {
+            Ok(tables) => crate::decode::to_columns::from_tables(tables),
+            Err(p) => return Outcome::Bad(p),
+        },
     };
     match map(&decoded) {
         Ok(mapped) => Outcome::Frame {
@@ -483,18 +480,16 @@ fn read_parquet(
     };
     match parquet::describe(path) {
         Err(p) => send(input, 0, 0, Work::Bad(p)),
-        Ok((table, slices)) => slices.into_iter().enumerate().all(|(i, slice)| {
-            send(
-                input,
-                i as u64,
-                0,
-                Work::ParquetSlice {
-                    path: path.clone(),
-                    table,
+        Ok((parquet_input, slices)) => {
+            let parquet_input = Arc::new(parquet_input);
+            slices.into_iter().enumerate().all(|(i, slice)| {
+                let work = Work::ParquetSlice {
+                    input: Arc::clone(&parquet_input),
                     slice,
-                },
-            )
-        }),
+                };
+                send(input, i as u64, 0, work)
+            })
+        }
     }
 }
 

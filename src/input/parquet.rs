@@ -3,9 +3,12 @@
 //! same column batches the OTLP decoders produce, only the columns asked for.
 
 use std::fs::File;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
-use parquet::arrow::arrow_reader::{ParquetRecordBatchReaderBuilder, RowSelection, RowSelector};
+use parquet::arrow::arrow_reader::{
+    ArrowReaderMetadata, ArrowReaderOptions, ParquetRecordBatchReaderBuilder, RowSelection,
+    RowSelector,
+};
 use parquet::arrow::ProjectionMask;
 
 use crate::columns::{Table, TableBatch};
@@ -27,15 +30,24 @@ pub struct Slice {
     pub len: usize,
 }
 
-/// The table a Parquet file holds and its row groups cut into slices.
-pub fn describe(path: &Path) -> Result<(Table, Vec<Slice>), FrameProblem> {
+/// A Parquet input whose footer has been read once, shared by all its slices.
+#[derive(Debug, Clone)]
+pub struct ParquetInput {
+    pub path: PathBuf,
+    pub table: Table,
+    metadata: ArrowReaderMetadata,
+}
+
+/// Reads the footer: the table the file holds and its row groups cut into slices.
+pub fn describe(path: &Path) -> Result<(ParquetInput, Vec<Slice>), FrameProblem> {
     let file = File::open(path).map_err(problem)?;
-    let builder = ParquetRecordBatchReaderBuilder::try_new(file).map_err(problem)?;
-    let table = Table::from_schema(builder.schema()).ok_or_else(|| {
+    let metadata =
+        ArrowReaderMetadata::load(&file, ArrowReaderOptions::default()).map_err(problem)?;
+    let table = Table::from_schema(metadata.schema()).ok_or_else(|| {
         problem("schema matches none of the tables written by `convert` (spans, logs, *_points)")
     })?;
     let mut slices = Vec::new();
-    for (row_group, meta) in builder.metadata().row_groups().iter().enumerate() {
+    for (row_group, meta) in metadata.metadata().row_groups().iter().enumerate() {
         let rows = usize::try_from(meta.num_rows()).unwrap_or(0);
         for start in (0..rows).step_by(SLICE_ROWS) {
             slices.push(Slice {
@@ -45,19 +57,24 @@ pub fn describe(path: &Path) -> Result<(Table, Vec<Slice>), FrameProblem> {
             });
         }
     }
-    Ok((table, slices))
+    let input = ParquetInput {
+        path: path.to_path_buf(),
+        table,
+        metadata,
+    };
+    Ok((input, slices))
 }
 
 /// Reads one slice as batches of at most `batch_rows` rows, only the columns
 /// the projection and the column list keep (DuckDB-style column pruning).
 pub fn read_slice(
-    path: &Path,
-    table: Table,
+    input: &ParquetInput,
     slice: Slice,
     opts: &PipelineOptions,
 ) -> Result<Vec<TableBatch>, FrameProblem> {
-    let file = File::open(path).map_err(problem)?;
-    let builder = ParquetRecordBatchReaderBuilder::try_new(file).map_err(problem)?;
+    let table = input.table;
+    let file = File::open(&input.path).map_err(problem)?;
+    let builder = ParquetRecordBatchReaderBuilder::new_with_metadata(file, input.metadata.clone());
     let canonical = table.schema();
     let wanted = |name: &str| {
         opts.projection.keeps(name)
