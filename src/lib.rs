@@ -109,4 +109,15 @@ fn report_aggregate(result: &aggregate::AggregateOutput) {
         }
     }
     pipeline::report_verbose(&result.report);
+    if let Some(m) = &result.metrics {
+        eprintln!(
+            "metrics: {} series tracked, {} points folded as they arrived, {} points buffered out of order ({} series replayed sorted; {} pass(es) over the input), peak metric state {:.1} MiB",
+            m.series,
+            m.points_folded,
+            m.points_buffered,
+            m.disordered_series,
+            m.passes,
+            m.peak_state_bytes as f64 / (1 << 20) as f64
+        );
+    }
 }

@@ -1,7 +1,7 @@
-//! Metric aggregation, map stage and staging: each point table's rows become
-//! compact per-point records with a group id and a series id. Cumulative →
-//! delta needs a series' whole history in time order, so points are kept
-//! until `finish` (see `metrics_finish`), which partitions them by series.
+//! Metric aggregation, map stage: each point table's rows become compact
+//! per-point records with a group id and a series id. The consumer
+//! (`metric_reducer`) folds them into per-series state and per-group
+//! accumulators as they arrive.
 
 use arrow::array::{Array, AsArray, RecordBatch};
 use arrow::datatypes::{Float64Type, Int32Type, Int64Type, TimestampNanosecondType, UInt64Type};
@@ -14,6 +14,8 @@ use crate::columns::{Table, TableBatch};
 use crate::decode::PointType;
 use crate::error::{Error, Result};
 
+pub use super::metric_reducer::{MetricReducer, MetricStats};
+pub use super::metric_series::Replay;
 pub use super::metrics_finish::finish_metrics;
 
 /// How a point's value enters the aggregate.
@@ -90,8 +92,8 @@ pub struct SummaryPoint {
     pub sum: f64,
 }
 
-/// All points of one frame (map output) or of the whole input (reducer state).
-#[derive(Debug, Default)]
+/// All points of one frame (map output).
+#[derive(Debug, Default, Clone)]
 pub struct MetricRows {
     pub groups: GroupTable,
     pub group_types: Vec<PointType>,
@@ -328,54 +330,4 @@ fn map_exp_histograms(
         });
     }
     Ok(())
-}
-
-/// The consumer side: all points with global group ids, in input order.
-#[derive(Debug, Default)]
-pub struct MetricReducer {
-    pub rows: MetricRows,
-}
-
-impl MetricReducer {
-    pub fn consume(&mut self, frame: MetricRows) -> Result<()> {
-        let remap = self.rows.groups.remap(&frame.groups);
-        let all = &mut self.rows;
-        all.group_types.resize(all.groups.len(), PointType::Gauge);
-        for (local, &global) in remap.iter().enumerate() {
-            all.group_types[global as usize] = frame.group_types[local];
-        }
-        let fix = |m: PointMeta| PointMeta {
-            group: remap[m.group as usize],
-            ..m
-        };
-        all.numbers
-            .extend(frame.numbers.into_iter().map(|(m, v)| (fix(m), v)));
-        all.histograms
-            .extend(frame.histograms.into_iter().map(|p| HistogramPoint {
-                meta: fix(p.meta),
-                ..p
-            }));
-        all.exp_histograms
-            .extend(frame.exp_histograms.into_iter().map(|p| ExpHistogramPoint {
-                meta: fix(p.meta),
-                ..p
-            }));
-        all.summaries
-            .extend(frame.summaries.into_iter().map(|p| SummaryPoint {
-                meta: fix(p.meta),
-                ..p
-            }));
-        Ok(())
-    }
-
-    pub fn finish(
-        self,
-        keys: &[KeySpec],
-        backend: super::backend::Backend,
-    ) -> Result<(
-        GroupTable,
-        Vec<(arrow::datatypes::Field, arrow::array::ArrayRef)>,
-    )> {
-        finish_metrics(self.rows, keys, backend)
-    }
 }

@@ -10,8 +10,15 @@ pub mod gpu;
 pub mod groups;
 pub mod keys;
 pub mod logs;
+mod metric_reduce;
+mod metric_reducer;
+mod metric_series;
 pub mod metrics;
 mod metrics_finish;
+#[cfg(test)]
+mod metrics_reference;
+#[cfg(test)]
+mod metrics_tests;
 pub mod output;
 pub mod sketch;
 pub mod traces;
@@ -108,6 +115,8 @@ pub struct AggregateOutput {
     pub batch: RecordBatch,
     pub backend: Backend,
     pub report: PipelineReport,
+    /// Metric state figures (`--signal metrics` only).
+    pub metrics: Option<metrics::MetricStats>,
     /// Inputs skipped because they hold another signal.
     pub ignored: Vec<(String, Signal)>,
 }
@@ -170,6 +179,7 @@ pub fn aggregate_sources(
     let pool = opts.thread_pool()?;
     let keys = &spec.keys;
     let mut seen = SignalTracker::new(spec.signal);
+    let mut metric_stats = None;
     let (report, batch) = match spec.signal {
         Signal::Traces => {
             let mut r = traces::TraceReducer::new(backend, CHUNK_ROWS);
@@ -190,12 +200,31 @@ pub fn aggregate_sources(
             (report, output::finish_batch(keys, &groups, None, cols)?)
         }
         Signal::Metrics => {
-            let mut r = metrics::MetricReducer::default();
+            // Stdin cannot be read twice: its cumulative series are kept and sorted at the end.
+            let once = sources.iter().any(|s| matches!(s, InputSource::Stdin));
+            let replay = if once {
+                metrics::Replay::All
+            } else {
+                metrics::Replay::Nothing
+            };
+            let mut r = metrics::MetricReducer::new(backend, replay);
             let map = |d: &DecodedFrame| metrics::map_points(keys, &d.tables);
-            let report = run_stage(&pool, sources, &opts, &mut seen, map, |rows| {
+            let mut report = run_stage(&pool, sources, &opts, &mut seen, &map, |rows| {
                 r.consume(rows)
             })?;
-            let (groups, cols) = pool.install(|| r.finish(keys, backend))?;
+            // Series found out of order: a second pass keeps only their points for a sort.
+            if let Some(replay) = pool.install(|| r.replay_needed())? {
+                let mut second = r.second_pass(replay);
+                let again = run_stage(&pool, sources, &opts, &mut seen, &map, |rows| {
+                    second.consume(rows)
+                })?;
+                report.read_time += again.read_time;
+                report.consumer_time += again.consumer_time;
+                report.wall_time += again.wall_time;
+                r = second;
+            }
+            let (groups, cols, stats) = pool.install(|| metrics::finish_metrics(r, keys))?;
+            metric_stats = Some(stats);
             (
                 report,
                 output::finish_batch(keys, &groups, Some("metric.type"), cols)?,
@@ -215,6 +244,7 @@ pub fn aggregate_sources(
         batch,
         backend,
         report,
+        metrics: metric_stats,
         ignored,
     })
 }

@@ -195,13 +195,16 @@ pub fn aggregate(
             output::finish_batch(keys, &groups, None, cols)
         }
         Signal::Metrics => {
-            let mut r = metrics::MetricReducer::default();
-            map_in_order(
-                frames,
-                |t| metrics::map_points(keys, t),
-                |rows| r.consume(rows),
-            )?;
-            let (groups, cols) = r.finish(keys, backend)?;
+            let map = |t: &[TableBatch]| metrics::map_points(keys, t);
+            let mut r = metrics::MetricReducer::new(backend, metrics::Replay::Nothing);
+            map_in_order(frames, map, |rows| r.consume(rows))?;
+            // Out-of-order series: a second pass keeps only their points, as `aggregate` does.
+            if let Some(replay) = r.replay_needed()? {
+                let mut second = r.second_pass(replay);
+                map_in_order(frames, map, |rows| second.consume(rows))?;
+                r = second;
+            }
+            let (groups, cols, _) = metrics::finish_metrics(r, keys)?;
             output::finish_batch(keys, &groups, Some("metric.type"), cols)
         }
     })

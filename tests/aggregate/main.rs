@@ -7,6 +7,7 @@ mod cli;
 mod logs;
 mod metric_distributions;
 mod metric_numbers;
+mod metric_streaming;
 mod traces;
 
 use fixtures::*;

@@ -1,0 +1,204 @@
+//! The metric reduction boundary: a chunk of per-point contributions as
+//! plain arrays of (group id, value), reduced by either backend (CPU rayon or
+//! GPU) into per-group partials that merge into the running accumulators.
+
+use super::backend::{Backend, F64Partial, Segments};
+use super::exact_sum::ExactSum;
+use super::exp_histogram::ExpHistogram;
+use super::metric_series::{ExpDelta, HistDelta};
+use crate::error::Result;
+
+/// What one chunk of points contributes, in a fixed order (as-is points in
+/// input order, then each series partition's in partition order).
+#[derive(Debug, Default)]
+pub struct Contributions {
+    /// Gauge and sum contributions (values or deltas).
+    pub number_ids: Vec<u32>,
+    pub number_values: Vec<f64>,
+    /// Every gauge point, for `value_last`.
+    pub gauge_ids: Vec<u32>,
+    pub gauge_times: Vec<u64>,
+    pub gauge_values: Vec<f64>,
+    pub hist_ids: Vec<u32>,
+    pub hist_deltas: Vec<HistDelta>,
+    pub summary_ids: Vec<u32>,
+    pub summary_deltas: Vec<(u64, f64)>,
+    pub exp: Vec<(u32, ExpDelta)>,
+    /// (group, scale): the group's result is at most this scale.
+    pub exp_floors: Vec<(u32, i32)>,
+}
+
+impl Contributions {
+    pub fn is_empty(&self) -> bool {
+        self.number_ids.is_empty()
+            && self.gauge_ids.is_empty()
+            && self.hist_ids.is_empty()
+            && self.summary_ids.is_empty()
+            && self.exp.is_empty()
+            && self.exp_floors.is_empty()
+    }
+
+    /// Moves `other`'s contributions after this one's.
+    pub fn append(&mut self, other: &mut Contributions) {
+        self.number_ids.append(&mut other.number_ids);
+        self.number_values.append(&mut other.number_values);
+        self.gauge_ids.append(&mut other.gauge_ids);
+        self.gauge_times.append(&mut other.gauge_times);
+        self.gauge_values.append(&mut other.gauge_values);
+        self.hist_ids.append(&mut other.hist_ids);
+        self.hist_deltas.append(&mut other.hist_deltas);
+        self.summary_ids.append(&mut other.summary_ids);
+        self.summary_deltas.append(&mut other.summary_deltas);
+        self.exp.append(&mut other.exp);
+        self.exp_floors.append(&mut other.exp_floors);
+    }
+}
+
+/// Running per-group result of every contribution so far.
+#[derive(Debug, Clone, Default)]
+pub struct MetricAcc {
+    /// Gauges and sums: Σ, min, max of contributions.
+    pub value: F64Partial,
+    /// Gauges: (time, value) at the greatest time so far.
+    pub last: Option<(u64, f64)>,
+    /// Histograms, exponential histograms, summaries.
+    pub count: u64,
+    pub sum: ExactSum,
+    pub sum_count: u64,
+    pub buckets: Vec<u64>,
+    pub exp: Option<ExpHistogram>,
+    pub exp_floor: Option<i32>,
+}
+
+impl MetricAcc {
+    /// Approximate heap bytes (for the memory report).
+    pub fn heap_bytes(&self) -> usize {
+        8 * self.buckets.capacity()
+            + self.exp.as_ref().map_or(0, |h| {
+                8 * (h.positive.counts.capacity() + h.negative.counts.capacity())
+            })
+    }
+}
+
+/// Reduces `c` on `backend` and merges it into `accs` (one per group).
+/// `widths[g]` is the bucket count of histogram group `g` (its bounds + 1).
+pub fn reduce_chunk(
+    backend: Backend,
+    c: &Contributions,
+    widths: &[usize],
+    accs: &mut [MetricAcc],
+) -> Result<()> {
+    let n = accs.len();
+    if !c.number_ids.is_empty() {
+        let seg = Segments::by_group(&c.number_ids, n);
+        let stats = backend.reduce_f64(&seg, &seg.gather(&c.number_values))?;
+        for (acc, s) in accs.iter_mut().zip(&stats) {
+            if s.count > 0 {
+                acc.value.merge(s);
+            }
+        }
+    }
+    if !c.gauge_ids.is_empty() {
+        let seg = Segments::by_group(&c.gauge_ids, n);
+        let times = seg.gather(&c.gauge_times);
+        let latest = backend.reduce_u64(&seg, &times)?;
+        let last = backend.last_by_time(&seg, &times, &seg.gather(&c.gauge_values))?;
+        for ((acc, t), v) in accs.iter_mut().zip(&latest).zip(last) {
+            // A later chunk wins ties: the later row, as within a chunk.
+            if let (true, Some(v)) = (t.count > 0, v) {
+                if acc.last.is_none_or(|(at, _)| t.max >= at) {
+                    acc.last = Some((t.max, v));
+                }
+            }
+        }
+    }
+    if !c.hist_ids.is_empty() {
+        reduce_histograms(backend, &c.hist_ids, &c.hist_deltas, widths, accs)?;
+    }
+    if !c.summary_ids.is_empty() {
+        let seg = Segments::by_group(&c.summary_ids, n);
+        let counts: Vec<u64> = c.summary_deltas.iter().map(|d| d.0).collect();
+        let sums: Vec<f64> = c.summary_deltas.iter().map(|d| d.1).collect();
+        let cs = backend.reduce_u64(&seg, &seg.gather(&counts))?;
+        let ss = backend.reduce_f64(&seg, &seg.gather(&sums))?;
+        for ((acc, cs), ss) in accs.iter_mut().zip(&cs).zip(&ss) {
+            acc.count = acc.count.wrapping_add(cs.sum);
+            acc.sum.merge(&ss.sum);
+            acc.sum_count += ss.count;
+        }
+    }
+    // Exponential histograms merge on the CPU (as before): bucket ranges differ per point.
+    for (g, (count, sum, hist)) in &c.exp {
+        let acc = &mut accs[*g as usize];
+        acc.count = acc.count.wrapping_add(*count);
+        if let Some(s) = sum {
+            acc.sum.add(*s);
+            acc.sum_count += 1;
+        }
+        match &mut acc.exp {
+            Some(h) => h.merge(hist),
+            None => acc.exp = Some(hist.clone()),
+        }
+    }
+    for &(g, scale) in &c.exp_floors {
+        let f = &mut accs[g as usize].exp_floor;
+        *f = Some(f.map_or(scale, |s| s.min(scale)));
+    }
+    Ok(())
+}
+
+/// Histogram count, sum and bucket-wise sums. Buckets reduce as one u64
+/// segment per (group, bucket); a delta shorter than its group's width counts
+/// 0 in the missing buckets, a longer one is cut to the width.
+fn reduce_histograms(
+    backend: Backend,
+    ids: &[u32],
+    deltas: &[HistDelta],
+    widths: &[usize],
+    accs: &mut [MetricAcc],
+) -> Result<()> {
+    let n = accs.len();
+    let seg = Segments::by_group(ids, n);
+    let counts: Vec<u64> = deltas.iter().map(|d| d.0).collect();
+    let count_stats = backend.reduce_u64(&seg, &seg.gather(&counts))?;
+    let (sum_ids, sums): (Vec<u32>, Vec<f64>) = ids
+        .iter()
+        .zip(deltas)
+        .filter_map(|(&g, d)| d.1.map(|s| (g, s)))
+        .unzip();
+    let sum_seg = Segments::by_group(&sum_ids, n);
+    let sum_stats = backend.reduce_f64(&sum_seg, &sum_seg.gather(&sums))?;
+    // Only the groups present in this chunk get bucket segments.
+    let present: Vec<usize> = (0..n).filter(|&g| !seg.range(g).is_empty()).collect();
+    let mut offsets = vec![0usize];
+    let mut values = Vec::new();
+    for &g in &present {
+        for b in 0..widths[g] {
+            for &r in &seg.order[seg.range(g)] {
+                values.push(deltas[r as usize].2.get(b).copied().unwrap_or(0));
+            }
+            offsets.push(values.len());
+        }
+    }
+    let flat = Segments {
+        offsets,
+        order: Vec::new(),
+    };
+    let bucket_sums = backend.reduce_u64(&flat, &values)?;
+    let mut at = 0;
+    for &g in &present {
+        let acc = &mut accs[g];
+        let w = widths[g];
+        acc.buckets.resize(acc.buckets.len().max(w), 0);
+        for (dst, s) in acc.buckets.iter_mut().zip(&bucket_sums[at..at + w]) {
+            *dst = dst.wrapping_add(s.sum);
+        }
+        at += w;
+    }
+    for ((acc, c), s) in accs.iter_mut().zip(&count_stats).zip(&sum_stats) {
+        acc.count = acc.count.wrapping_add(c.sum);
+        acc.sum.merge(&s.sum);
+        acc.sum_count += s.count;
+    }
+    Ok(())
+}
