@@ -5,6 +5,9 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
+use crate::input::limits::parse_byte_size;
+use crate::input::WalkOptions;
+
 #[derive(Debug, Parser)]
 #[command(
     name = "otlp-analytics",
@@ -57,12 +60,31 @@ pub struct InputArgs {
     /// Frames the reader may queue ahead of the decoders (backpressure bound).
     #[arg(long, value_name = "N", default_value_t = 64, hide = true)]
     pub queue_frames: usize,
+    /// Largest frame accepted once decompressed (e.g. 256MiB, 1GiB); a larger
+    /// one is a bad frame and is not decompressed past the limit.
+    #[arg(long, value_name = "BYTES", default_value = "256MiB", value_parser = parse_byte_size)]
+    pub max_frame_bytes: u64,
+    /// Bytes of frames the reader may queue ahead of the consumer (memory bound).
+    #[arg(long, value_name = "BYTES", default_value = "256MiB", value_parser = parse_byte_size, hide = true)]
+    pub queue_bytes: u64,
+    /// Enter symlinked directories found inside directory inputs (loops are detected and skipped).
+    #[arg(long, short = 'L')]
+    pub follow: bool,
     /// Print per-stage timings, peak queue depth and the backend that ran.
     #[arg(long, short)]
     pub verbose: bool,
     /// Hide progress bars.
     #[arg(long, short)]
     pub quiet: bool,
+}
+
+impl InputArgs {
+    /// How directory inputs are walked.
+    pub fn walk(&self) -> WalkOptions {
+        WalkOptions {
+            follow: self.follow,
+        }
+    }
 }
 
 #[derive(Debug, Clone, Args)]

@@ -10,7 +10,7 @@ use crate::cli::ConvertArgs;
 use crate::columns::{Table, TableBatch};
 use crate::error::{Error, Result};
 use crate::export::parquet::{check_overwrite, ParquetOptions, TableWriter, WrittenFile};
-use crate::input::{expand_inputs, InputSource};
+use crate::input::{expand_inputs_with, InputSource};
 use crate::pipeline::{self, Event, PipelineOptions};
 
 /// What `convert` wrote.
@@ -77,7 +77,7 @@ pub fn convert(args: &ConvertArgs) -> Result<ConvertSummary> {
     for table in Table::ALL {
         check_overwrite(&table_path(dir, table), args.force)?;
     }
-    let sources = expand_inputs(&args.input.inputs)?;
+    let sources = expand_inputs_with(&args.input.inputs, args.input.walk())?;
     std::fs::create_dir_all(dir).map_err(|e| Error::Output {
         path: dir.clone(),
         message: format!("cannot create directory: {e}"),

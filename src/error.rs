@@ -31,6 +31,9 @@ pub enum FrameProblem {
     Decompress(String),
     #[error("invalid Parquet: {0}")]
     InvalidParquet(String),
+    /// Past `--max-frame-bytes`: reading or decompressing stopped at the limit.
+    #[error("frame exceeds --max-frame-bytes ({}) once decompressed; stopped reading it at the limit", crate::input::limits::ByteSize(*limit))]
+    TooLarge { limit: u64 },
 }
 
 /// Where a frame sits in its input.

@@ -7,7 +7,7 @@ use serde_json::{json, Map, Value};
 use crate::cli::{InspectArgs, InspectFormat};
 use crate::decode::{FrameStats, PointType};
 use crate::error::{Error, Result};
-use crate::input::{expand_inputs, InputSource};
+use crate::input::{expand_inputs_with, InputSource};
 use crate::pipeline::{self, Event, PipelineOptions};
 
 /// Counts for one input (or the total).
@@ -59,7 +59,7 @@ pub struct InspectReport {
 
 /// Counts every input through the pipeline (no columns are built).
 pub fn inspect(args: &InspectArgs) -> Result<InspectReport> {
-    let sources = expand_inputs(&args.input.inputs)?;
+    let sources = expand_inputs_with(&args.input.inputs, args.input.walk())?;
     let mut opts = PipelineOptions::from_args(&args.input);
     opts.build_columns = false;
     // Parquet input is still read as columns: counts need no attribute maps.

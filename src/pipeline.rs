@@ -1,9 +1,9 @@
 //! The staged data path every reading command uses: one reader thread
 //! (files, decompression, framing) → rayon tasks that decode frames and run
 //! the command's map stage → an ordered consumer that merges. Frames in
-//! flight are bounded by permits, so a slow consumer blocks the reader
-//! (backpressure) and nothing is dropped; delivery is in input order, so
-//! results do not depend on thread count or scheduling.
+//! flight are bounded by permits and their bytes by a budget, so a slow
+//! consumer blocks the reader (backpressure) and nothing is dropped; delivery
+//! is in input order, so results do not depend on thread count or scheduling.
 
 use std::collections::BTreeMap;
 use std::io::IsTerminal;
@@ -13,9 +13,12 @@ use std::time::{Duration, Instant};
 
 use crossbeam_channel::{bounded, unbounded, Receiver, Sender};
 
-use crate::decode::{decode_message, to_columns, unwrap_frame, DecodedFrame, Signal};
+use crate::decode::{decode_message, to_columns, DecodedFrame, Signal};
 use crate::error::{Error, FrameLocation, FrameProblem, Result};
+use crate::input::budget::{ByteBudget, Grant};
 use crate::input::framing::{FrameReader, Framing};
+use crate::input::limits::{DEFAULT_MAX_FRAME_BYTES, DEFAULT_QUEUE_BYTES};
+use crate::input::zstd_frame::{declared_size, is_zstd, unzstd_frame};
 use crate::input::{open_input, parquet, InputSource, Wrapping};
 
 #[derive(Debug, Clone)]
@@ -23,6 +26,10 @@ pub struct PipelineOptions {
     pub threads: usize,
     /// Frames allowed in flight between reader and consumer.
     pub queue_frames: usize,
+    /// Bytes of frames allowed in flight (a single larger frame still goes alone).
+    pub queue_bytes: u64,
+    /// A frame larger than this once decompressed is bad (`--max-frame-bytes`).
+    pub max_frame_bytes: u64,
     pub batch_rows: usize,
     pub skip_invalid: bool,
     /// Decode every input as this signal instead of sniffing.
@@ -43,6 +50,8 @@ impl PipelineOptions {
         Self {
             threads: threads.unwrap_or_else(default_threads).max(1),
             queue_frames: 64,
+            queue_bytes: DEFAULT_QUEUE_BYTES,
+            max_frame_bytes: DEFAULT_MAX_FRAME_BYTES,
             batch_rows: 65_536,
             skip_invalid: false,
             forced_signal: None,
@@ -57,6 +66,8 @@ impl PipelineOptions {
     pub fn from_args(args: &crate::cli::InputArgs) -> Self {
         Self {
             queue_frames: args.queue_frames.max(1),
+            queue_bytes: args.queue_bytes,
+            max_frame_bytes: args.max_frame_bytes,
             batch_rows: args.batch_rows.max(1),
             skip_invalid: args.skip_invalid,
             progress: !args.quiet && std::io::stderr().is_terminal(),
@@ -108,6 +119,8 @@ pub struct PipelineReport {
     pub skipped_frames: u64,
     pub peak_in_flight: usize,
     pub in_flight_bound: usize,
+    /// Most bytes of frames held between reader and consumer at once.
+    pub peak_bytes_in_flight: u64,
     pub read_time: Duration,
     pub wall_time: Duration,
     pub consumer_time: Duration,
@@ -141,6 +154,8 @@ struct Place {
 struct Unit {
     place: Place,
     work: Work,
+    /// The bytes this unit holds of the budget, given back on delivery.
+    held: Vec<Grant>,
 }
 
 enum Outcome<T> {
@@ -190,7 +205,8 @@ where
     let bound = opts.queue_frames + opts.threads;
     // Permits: the reader sends one per unit, the consumer takes it back on delivery.
     let (permit_tx, permit_rx) = bounded::<()>(bound);
-    let (out_tx, out_rx) = unbounded::<(Place, Outcome<T>)>();
+    let budget = ByteBudget::new(opts.queue_bytes);
+    let (out_tx, out_rx) = unbounded::<(Place, Outcome<T>, Vec<Grant>)>();
     let stop = AtomicBool::new(false);
     let in_flight = AtomicUsize::new(0);
     let peak = AtomicUsize::new(0);
@@ -205,14 +221,21 @@ where
         let reader = scope.spawn(|| {
             let t0 = Instant::now();
             pool.in_place_scope(|tasks| {
-                read_all(sources, &stop, &permit_tx, &progress, |unit| {
+                let gate = Gate {
+                    stop: &stop,
+                    permits: &permit_tx,
+                    budget: &budget,
+                    max_frame: opts.max_frame_bytes,
+                };
+                read_all(sources, &gate, &progress, |mut unit| {
                     let now = in_flight.fetch_add(1, Ordering::SeqCst) + 1;
                     peak.fetch_max(now, Ordering::SeqCst);
                     let out_tx = out_tx.clone();
                     let map = &map;
+                    let budget = &budget;
                     tasks.spawn(move |_| {
-                        let outcome = process(unit.work, opts, map);
-                        let _ = out_tx.send((unit.place, outcome));
+                        let outcome = process(unit.work, opts, map, budget, &mut unit.held);
+                        let _ = out_tx.send((unit.place, outcome, unit.held));
                     });
                 })
             });
@@ -230,7 +253,8 @@ where
         );
         if consumed.is_err() {
             stop.store(true, Ordering::SeqCst);
-            // Unblock the reader: it may be waiting for a permit.
+            // Unblock the reader: it may be waiting for a permit or for bytes.
+            budget.close();
             drop(permit_rx);
             drop(out_rx);
         }
@@ -239,6 +263,7 @@ where
     });
     progress.finish_and_clear();
     report.peak_in_flight = peak.load(Ordering::SeqCst);
+    report.peak_bytes_in_flight = budget.peak();
     report.wall_time = started.elapsed();
     result.map(|()| report)
 }
@@ -247,7 +272,7 @@ where
 fn deliver_in_order<T, C>(
     sources: &[InputSource],
     opts: &PipelineOptions,
-    out_rx: &Receiver<(Place, Outcome<T>)>,
+    out_rx: &Receiver<(Place, Outcome<T>, Vec<Grant>)>,
     permit_rx: &Receiver<()>,
     in_flight: &AtomicUsize,
     report: &mut PipelineReport,
@@ -256,11 +281,11 @@ fn deliver_in_order<T, C>(
 where
     C: FnMut(Event<T>) -> Result<()>,
 {
-    let mut pending: BTreeMap<u64, (Place, Outcome<T>)> = BTreeMap::new();
+    let mut pending: BTreeMap<u64, (Place, Outcome<T>, Vec<Grant>)> = BTreeMap::new();
     let mut next = 0u64;
     let mut stream_signal: Vec<Option<Signal>> = vec![None; sources.len()];
-    for (place, outcome) in out_rx.iter() {
-        pending.insert(place.seq, (place, outcome));
+    for (place, outcome, held) in out_rx.iter() {
+        pending.insert(place.seq, (place, outcome, held));
         while let Some((
             Place {
                 input,
@@ -269,9 +294,12 @@ where
                 ..
             },
             outcome,
+            held,
         )) = pending.remove(&next)
         {
             next += 1;
+            // Delivered: its bytes leave the pipeline (the consumer owns what it keeps).
+            drop(held);
             // Count down before handing the permit back, so the count never exceeds the bound.
             in_flight.fetch_sub(1, Ordering::SeqCst);
             let _ = permit_rx.try_recv();
@@ -338,14 +366,22 @@ fn bad_frame<T>(
 }
 
 /// Decode + map, on a worker thread.
-fn process<T, M>(work: Work, opts: &PipelineOptions, map: &M) -> Outcome<T>
+fn process<T, M>(
+    work: Work,
+    opts: &PipelineOptions,
+    map: &M,
+    budget: &Arc<ByteBudget>,
+    held: &mut Vec<Grant>,
+) -> Outcome<T>
 where
     M: Fn(&DecodedFrame) -> Result<T>,
 {
     let decoded = match work {
         Work::End { bytes, framing } => return Outcome::End { bytes, framing },
         Work::Bad(p) => return Outcome::Bad(p),
-        Work::Frame { data } => match decode_frame(data, opts) {
+        Work::Frame { data } => match unzip(data, opts, budget, held)
+            .and_then(|data| decode_frame(data, opts))
+        {
             Ok(d) => d,
             Err(p) => return Outcome::Bad(p),
         },
@@ -364,11 +400,32 @@ where
     }
 }
 
+/// Removes per-frame zstd within `--max-frame-bytes`. Bytes the reader could
+/// not foresee (no size declared in the zstd header) are charged to the budget
+/// without waiting: a worker must never wait for bytes only delivery gives
+/// back (delivery may itself wait on this worker or its pool).
+fn unzip(
+    data: Vec<u8>,
+    opts: &PipelineOptions,
+    budget: &Arc<ByteBudget>,
+    held: &mut Vec<Grant>,
+) -> std::result::Result<Vec<u8>, FrameProblem> {
+    if !is_zstd(&data) {
+        return Ok(data);
+    }
+    let foreseen = declared_size(&data).unwrap_or(0);
+    let data = unzstd_frame(data, opts.max_frame_bytes)?;
+    let unforeseen = (data.len() as u64).saturating_sub(foreseen);
+    if unforeseen > 0 {
+        held.push(budget.charge(unforeseen));
+    }
+    Ok(data)
+}
+
 fn decode_frame(
     data: Vec<u8>,
     opts: &PipelineOptions,
 ) -> std::result::Result<DecodedFrame, FrameProblem> {
-    let data = unwrap_frame(data)?;
     let Some(request) = decode_message(&data, opts.forced_signal)? else {
         return Ok(DecodedFrame::default());
     };
@@ -380,19 +437,42 @@ fn decode_frame(
     ))
 }
 
-/// The reader stage: walks inputs in order and emits units, each after taking a permit.
+/// What the reader must pass before it queues a unit: a permit, and bytes.
+struct Gate<'a> {
+    stop: &'a AtomicBool,
+    permits: &'a Sender<()>,
+    budget: &'a Arc<ByteBudget>,
+    max_frame: u64,
+}
+
+impl Gate<'_> {
+    /// Waits for a permit and for the bytes a frame will occupy: its own, plus
+    /// what its zstd header declares it decompresses to. None: stop reading.
+    fn pass(&self, work: &Work) -> Option<Vec<Grant>> {
+        if self.stop.load(Ordering::SeqCst) || self.permits.send(()).is_err() {
+            return None;
+        }
+        let Work::Frame { data } = work else {
+            return Some(Vec::new());
+        };
+        let unpacked = declared_size(data).filter(|&n| n <= self.max_frame);
+        let bytes = data.len() as u64 + unpacked.unwrap_or(0);
+        self.budget.acquire(bytes).map(|g| vec![g])
+    }
+}
+
+/// The reader stage: walks inputs in order and emits units, each after passing the gate.
 fn read_all(
     sources: &[InputSource],
-    stop: &AtomicBool,
-    permits: &Sender<()>,
+    gate: &Gate<'_>,
     progress: &indicatif::ProgressBar,
     mut emit: impl FnMut(Unit),
 ) {
     let mut seq = 0u64;
     let mut send = |input: usize, frame: u64, offset: u64, work: Work| -> bool {
-        if stop.load(Ordering::SeqCst) || permits.send(()).is_err() {
+        let Some(held) = gate.pass(&work) else {
             return false;
-        }
+        };
         emit(Unit {
             place: Place {
                 seq,
@@ -401,6 +481,7 @@ fn read_all(
                 offset,
             },
             work,
+            held,
         });
         seq += 1;
         true
@@ -423,7 +504,7 @@ fn read_all(
         let (framing, ok) = if opened.wrapping == Wrapping::Parquet {
             (None, read_parquet(source, input, &mut send))
         } else {
-            match FrameReader::new(opened.reader) {
+            match FrameReader::with_limit(opened.reader, gate.max_frame) {
                 Err(bad) => (
                     None,
                     send(input, bad.index, bad.offset, Work::Bad(bad.problem)),
@@ -496,13 +577,14 @@ fn read_parquet(
 /// Prints per-stage times and the peak number of frames in flight (`--verbose`).
 pub fn report_verbose(r: &PipelineReport) {
     eprintln!(
-        "pipeline: {} frames ({} skipped), read {:.3}s, consumer {:.3}s, wall {:.3}s, peak in flight {} of {}",
+        "pipeline: {} frames ({} skipped), read {:.3}s, consumer {:.3}s, wall {:.3}s, peak in flight {} of {} frames, {} bytes",
         r.frames,
         r.skipped_frames,
         r.read_time.as_secs_f64(),
         r.consumer_time.as_secs_f64(),
         r.wall_time.as_secs_f64(),
         r.peak_in_flight,
-        r.in_flight_bound
+        r.in_flight_bound,
+        r.peak_bytes_in_flight
     );
 }

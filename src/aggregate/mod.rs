@@ -31,7 +31,7 @@ use crate::cli::{AggregateArgs, BackendArg};
 use crate::columns::Projection;
 use crate::decode::{DecodedFrame, Signal};
 use crate::error::{Error, Result};
-use crate::input::{expand_inputs, InputSource};
+use crate::input::{expand_inputs_with, InputSource};
 use crate::pipeline::{self, Event, PipelineOptions, PipelineReport};
 use backend::Backend;
 use gpu::GpuContext;
@@ -151,7 +151,7 @@ pub fn choose_backend(arg: BackendArg, sources: &[InputSource]) -> Result<Backen
 /// `aggregate` as the CLI runs it.
 pub fn aggregate(args: &AggregateArgs) -> Result<AggregateOutput> {
     let spec = AggregateSpec::from_args(args)?;
-    let sources = expand_inputs(&args.input.inputs)?;
+    let sources = expand_inputs_with(&args.input.inputs, args.input.walk())?;
     let backend = choose_backend(args.backend, &sources)?;
     let opts = PipelineOptions::from_args(&args.input);
     let out = aggregate_sources(&sources, &opts, &spec, backend)?;

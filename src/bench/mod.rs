@@ -17,7 +17,7 @@ use crate::aggregate::AggregateSpec;
 use crate::cli::BenchArgs;
 use crate::decode::Signal;
 use crate::error::{Error, Result};
-use crate::input::{expand_inputs, InputSource};
+use crate::input::{expand_inputs_with, InputSource};
 use crate::pipeline::PipelineOptions;
 
 pub use compare::{compare_batches, f64_close, F64_RELATIVE_TOLERANCE};
@@ -28,7 +28,7 @@ pub fn bench(args: &BenchArgs) -> Result<BenchReport> {
     if args.iterations == 0 {
         return Err(Error::Usage("--iterations must be at least 1".into()));
     }
-    let sources = expand_inputs(&args.input.inputs)?;
+    let sources = expand_inputs_with(&args.input.inputs, args.input.walk())?;
     if sources.contains(&InputSource::Stdin) {
         return Err(Error::Usage(
             "bench reads its inputs several times: give files, not stdin (-)".into(),

@@ -14,7 +14,6 @@ use prost::Message;
 
 use crate::cli::SignalArg;
 use crate::error::FrameProblem;
-use crate::input::ZSTD_MAGIC;
 
 pub use to_columns::{DecodedFrame, FrameStats, PointType};
 
@@ -53,24 +52,10 @@ pub enum Request {
     Logs(ExportLogsServiceRequest),
 }
 
-/// Upper bound on a frame's decompressed size relative to its compressed size,
-/// and in absolute terms, so a zstd bomb cannot exhaust memory.
-const MAX_DECOMPRESSED: u64 = 4 << 30;
-
-/// Removes the fileexporter's per-message zstd compression, when present.
+/// Removes the fileexporter's per-message zstd compression, when present,
+/// up to the default frame limit (the pipeline applies `--max-frame-bytes`).
 pub fn unwrap_frame(data: Vec<u8>) -> Result<Vec<u8>, FrameProblem> {
-    if !data.starts_with(&ZSTD_MAGIC) {
-        return Ok(data);
-    }
-    let mut out = Vec::new();
-    let decoder = zstd::stream::read::Decoder::new(data.as_slice())
-        .map_err(|e| FrameProblem::Decompress(e.to_string()))?;
-    std::io::Read::read_to_end(
-        &mut std::io::Read::take(decoder, MAX_DECOMPRESSED),
-        &mut out,
-    )
-    .map_err(|e| FrameProblem::Decompress(e.to_string()))?;
-    Ok(out)
+    crate::input::zstd_frame::unzstd_frame(data, crate::input::limits::DEFAULT_MAX_FRAME_BYTES)
 }
 
 fn is_json(data: &[u8]) -> bool {

@@ -1,10 +1,13 @@
 //! Cutting a decompressed byte stream into frames: one protobuf message, a
 //! collector `fileexporter` stream of [u32 big-endian length][message], one
 //! JSON document, or JSON Lines. A framing never looks inside a message.
+//! No frame is kept past `max_frame` bytes: a longer one is skipped over
+//! (or ends the stream when its end cannot be found) as `TooLarge`.
 
 use std::io::{BufRead, Read};
 
 use crate::error::FrameProblem;
+use crate::input::limits::DEFAULT_MAX_FRAME_BYTES;
 
 /// The layout of a stream, chosen from its first bytes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -41,7 +44,38 @@ pub struct FrameReader<R> {
     offset: u64,
     done: bool,
     /// The first JSON line, read while choosing between a document and JSON Lines.
-    pending: Option<Vec<u8>>,
+    pending: Option<Line>,
+    max_frame: u64,
+}
+
+/// One JSON line, or the length of one too long to keep.
+#[derive(Debug)]
+enum Line {
+    Kept(Vec<u8>),
+    TooLong(u64),
+}
+
+impl Line {
+    fn len(&self) -> u64 {
+        match self {
+            Line::Kept(l) => l.len() as u64,
+            Line::TooLong(n) => *n,
+        }
+    }
+}
+
+/// Reads one line (with its newline), keeping it only if its text without the
+/// newline fits `max`; an overlong line is skipped to its end without being kept.
+fn read_line(reader: &mut impl BufRead, max: u64) -> std::io::Result<Line> {
+    let mut line = Vec::new();
+    let n = reader.take(max + 1).read_until(b'\n', &mut line)? as u64;
+    let text = n - u64::from(line.last() == Some(&b'\n'));
+    if text <= max {
+        return Ok(Line::Kept(line));
+    }
+    drop(line);
+    let rest = reader.skip_until(b'\n')? as u64;
+    Ok(Line::TooLong(n + rest))
 }
 
 fn read_problem(e: std::io::Error) -> FrameProblem {
@@ -49,8 +83,13 @@ fn read_problem(e: std::io::Error) -> FrameProblem {
 }
 
 impl<R: BufRead> FrameReader<R> {
-    /// Peeks at the stream to choose the framing.
-    pub fn new(mut reader: R) -> Result<Self, BadFrame> {
+    /// Peeks at the stream to choose the framing; frames up to the default limit.
+    pub fn new(reader: R) -> Result<Self, BadFrame> {
+        Self::with_limit(reader, DEFAULT_MAX_FRAME_BYTES)
+    }
+
+    /// Like `new`, with frames larger than `max_frame` bytes reported as `TooLarge`.
+    pub fn with_limit(mut reader: R, max_frame: u64) -> Result<Self, BadFrame> {
         let bad = |problem| BadFrame {
             index: 0,
             offset: 0,
@@ -73,6 +112,7 @@ impl<R: BufRead> FrameReader<R> {
             offset: 0,
             done: false,
             pending: None,
+            max_frame,
         };
         if framing == Framing::JsonLines {
             fr.choose_json_framing().map_err(bad)?;
@@ -88,22 +128,22 @@ impl<R: BufRead> FrameReader<R> {
     /// early means a pretty-printed document spanning lines.
     fn choose_json_framing(&mut self) -> Result<(), FrameProblem> {
         loop {
-            let mut line = Vec::new();
-            let n = self
-                .reader
-                .read_until(b'\n', &mut line)
-                .map_err(read_problem)?;
-            if n == 0 {
-                self.framing = Framing::Empty;
-                return Ok(());
-            }
-            if line.iter().all(u8::is_ascii_whitespace) {
-                self.offset += n as u64;
-                continue;
-            }
-            match serde_json::from_slice::<serde_json::Value>(&line) {
-                Err(e) if e.is_eof() => self.framing = Framing::JsonDocument,
-                _ => self.framing = Framing::JsonLines,
+            let line = read_line(&mut self.reader, self.max_frame).map_err(read_problem)?;
+            match &line {
+                Line::Kept(l) if l.is_empty() => {
+                    self.framing = Framing::Empty;
+                    return Ok(());
+                }
+                Line::Kept(l) if l.iter().all(u8::is_ascii_whitespace) => {
+                    self.offset += l.len() as u64;
+                    continue;
+                }
+                Line::Kept(l) => match serde_json::from_slice::<serde_json::Value>(l) {
+                    Err(e) if e.is_eof() => self.framing = Framing::JsonDocument,
+                    _ => self.framing = Framing::JsonLines,
+                },
+                // One line too long to keep is a bad frame; the lines after it may be fine.
+                Line::TooLong(_) => self.framing = Framing::JsonLines,
             }
             self.pending = Some(line);
             return Ok(());
@@ -112,9 +152,18 @@ impl<R: BufRead> FrameReader<R> {
 
     fn next_single(&mut self) -> Option<Result<RawFrame, BadFrame>> {
         self.done = true;
-        let mut data = self.pending.take().unwrap_or_default();
-        if let Err(e) = self.reader.read_to_end(&mut data) {
+        let mut data = match self.pending.take() {
+            Some(Line::Kept(l)) => l,
+            Some(Line::TooLong(_)) => return Some(Err(self.too_large(true))),
+            None => Vec::new(),
+        };
+        // Reads one byte past the limit at most: a bomb stops decompressing here.
+        let room = (self.max_frame + 1).saturating_sub(data.len() as u64);
+        if let Err(e) = (&mut self.reader).take(room).read_to_end(&mut data) {
             return Some(Err(self.bad(read_problem(e), true)));
+        }
+        if data.len() as u64 > self.max_frame {
+            return Some(Err(self.too_large(true)));
         }
         if data.iter().all(u8::is_ascii_whitespace) {
             return None;
@@ -130,16 +179,22 @@ impl<R: BufRead> FrameReader<R> {
         loop {
             let line = match self.pending.take() {
                 Some(l) => l,
-                None => {
-                    let mut l = Vec::new();
-                    match self.reader.read_until(b'\n', &mut l) {
-                        Ok(0) => return None,
-                        Ok(_) => l,
-                        Err(e) => {
-                            self.done = true;
-                            return Some(Err(self.bad(read_problem(e), true)));
-                        }
+                None => match read_line(&mut self.reader, self.max_frame) {
+                    Ok(l) if l.len() == 0 => return None,
+                    Ok(l) => l,
+                    Err(e) => {
+                        self.done = true;
+                        return Some(Err(self.bad(read_problem(e), true)));
                     }
+                },
+            };
+            let line = match line {
+                Line::Kept(l) => l,
+                Line::TooLong(n) => {
+                    let bad = self.too_large(false);
+                    self.index += 1;
+                    self.offset += n;
+                    return Some(Err(bad));
                 }
             };
             let offset = self.offset;
@@ -179,6 +234,9 @@ impl<R: BufRead> FrameReader<R> {
             )));
         }
         let len = u64::from(u32::from_be_bytes(prefix));
+        if len > self.max_frame {
+            return Some(self.skip_oversized(len));
+        }
         // Grows with the bytes actually read, so a lying prefix cannot force a huge allocation.
         let mut data = Vec::with_capacity(len.min(1 << 20) as usize);
         if let Err(e) = (&mut self.reader).take(len).read_to_end(&mut data) {
@@ -201,6 +259,39 @@ impl<R: BufRead> FrameReader<R> {
         self.index += 1;
         self.offset += 4 + len;
         Some(Ok(frame))
+    }
+
+    /// Passes over a frame whose prefix says it is past the limit, without keeping it.
+    fn skip_oversized(&mut self, len: u64) -> Result<RawFrame, BadFrame> {
+        let skipped = match std::io::copy(&mut (&mut self.reader).take(len), &mut std::io::sink()) {
+            Ok(n) => n,
+            Err(e) => {
+                self.done = true;
+                return Err(self.bad(read_problem(e), true));
+            }
+        };
+        if skipped < len {
+            // Too short to hold what its prefix says: truncated, as for any frame.
+            self.done = true;
+            let problem = FrameProblem::Truncated {
+                expected: len,
+                available: skipped,
+            };
+            return Err(self.bad(problem, true));
+        }
+        let bad = self.too_large(false);
+        self.index += 1;
+        self.offset += 4 + len;
+        Err(bad)
+    }
+
+    fn too_large(&self, ends_stream: bool) -> BadFrame {
+        self.bad(
+            FrameProblem::TooLarge {
+                limit: self.max_frame,
+            },
+            ends_stream,
+        )
     }
 
     fn bad(&self, problem: FrameProblem, ends_stream: bool) -> BadFrame {
@@ -301,6 +392,65 @@ mod tests {
             }
         );
         assert_eq!(f.len(), 2);
+    }
+
+    fn limited(bytes: &[u8], max: u64) -> Vec<Result<RawFrame, BadFrame>> {
+        FrameReader::with_limit(bytes, max).expect("framing").collect()
+    }
+
+    fn too_large(r: &Result<RawFrame, BadFrame>) -> (u64, u64, bool) {
+        let bad = r.as_ref().expect_err("bad frame");
+        assert_eq!(bad.problem, FrameProblem::TooLarge { limit: 4 });
+        (bad.index, bad.offset, bad.ends_stream)
+    }
+
+    #[test]
+    fn oversized_length_prefixed_frames_are_skipped_over() {
+        let bytes = prefixed(&[b"\x0a\x00", b"\x0a\x03abc", b"\x0a\x02ab"]);
+        let f = limited(&bytes, 4);
+        assert_eq!(f.len(), 3);
+        assert_eq!(f[0].as_ref().expect("fits").data, b"\x0a\x00");
+        assert_eq!(too_large(&f[1]), (1, 6, false));
+        let last = f[2].as_ref().expect("fits exactly");
+        assert_eq!((last.index, last.offset, last.data.len()), (2, 15, 4));
+        // An oversized prefix that runs past the end is still a truncated frame.
+        let mut bytes = prefixed(&[b"\x0a\x00"]);
+        bytes.extend_from_slice(&[0, 0, 0, 9, 1, 2]);
+        let f = limited(&bytes, 4);
+        let bad = f[1].as_ref().expect_err("truncated");
+        assert_eq!(
+            bad.problem,
+            FrameProblem::Truncated {
+                expected: 9,
+                available: 2
+            }
+        );
+    }
+
+    #[test]
+    fn oversized_json_lines_are_skipped_to_the_next_line() {
+        let f = limited(b"{\"a\":1}\n{\"bb\":12}\n{}\n", 7);
+        assert_eq!(f.len(), 3);
+        assert_eq!(f[0].as_ref().expect("7 bytes fit").data, b"{\"a\":1}\n");
+        let bad = f[1].as_ref().expect_err("too long");
+        assert_eq!(bad.problem, FrameProblem::TooLarge { limit: 7 });
+        assert_eq!((bad.index, bad.offset, bad.ends_stream), (1, 8, false));
+        let last = f[2].as_ref().expect("fits");
+        assert_eq!((last.index, last.offset), (2, 18));
+        // The first line itself too long: still JSON Lines, the rest is read.
+        let f = limited(b"{\"bb\":12}\n{}\n", 4);
+        assert_eq!(too_large(&f[0]), (0, 0, false));
+        assert_eq!(f[1].as_ref().expect("fits").offset, 10);
+    }
+
+    #[test]
+    fn an_oversized_single_message_ends_the_stream() {
+        let f = limited(b"\x0a\x03abc", 4);
+        assert_eq!(f.len(), 1);
+        assert_eq!(too_large(&f[0]), (0, 0, true));
+        let f = limited(b"{\n\"a\": 1}\n", 4);
+        assert_eq!(too_large(&f[0]), (0, 0, true));
+        assert_eq!(limited(b"\x0a\x02ab", 4).len(), 1);
     }
 
     #[test]

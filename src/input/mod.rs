@@ -1,16 +1,22 @@
-//! Bytes in: expanding INPUT paths, opening files or stdin, removing whole-file
-//! gzip/zstd, and cutting the stream into frames (see `framing`).
+//! Bytes in: expanding INPUT paths (`walk`), opening files or stdin, removing
+//! whole-file gzip/zstd, cutting the stream into frames (`framing`), removing
+//! per-frame zstd (`zstd_frame`), all within size limits (`limits`, `budget`).
 
+pub mod budget;
 pub mod framing;
+pub mod limits;
 pub mod parquet;
+pub mod walk;
+pub mod zstd_frame;
 
 use std::fs::File;
 use std::io::{self, BufRead, BufReader, Read};
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
 use crate::error::{Error, Result};
+pub use walk::WalkOptions;
 
 /// One input after directory expansion.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -28,75 +34,21 @@ impl InputSource {
     }
 }
 
-/// Expands directories recursively (sorted, hidden files skipped) and keeps files and `-` as given.
+/// Expands directories recursively (sorted, hidden files skipped, symlinked
+/// directories not followed) and keeps files and `-` as given.
 /// Nothing to read at all (say, a directory of READMEs) is "no OTLP data in" the given paths.
 pub fn expand_inputs(paths: &[PathBuf]) -> Result<Vec<InputSource>> {
-    let out = expand(paths)?;
+    expand_inputs_with(paths, WalkOptions::default())
+}
+
+/// `expand_inputs` with a choice of how directories are walked (`--follow`).
+pub fn expand_inputs_with(paths: &[PathBuf], walk: WalkOptions) -> Result<Vec<InputSource>> {
+    let out = walk::expand(paths, walk)?;
     if out.is_empty() {
         let names: Vec<String> = paths.iter().map(|p| p.display().to_string()).collect();
         return Err(Error::NoData(names.join(", ")));
     }
     Ok(out)
-}
-
-fn expand(paths: &[PathBuf]) -> Result<Vec<InputSource>> {
-    let mut out = Vec::new();
-    for p in paths {
-        if p.as_os_str() == "-" {
-            out.push(InputSource::Stdin);
-            continue;
-        }
-        let meta = std::fs::metadata(p).map_err(|e| Error::io(p.display(), e))?;
-        if meta.is_dir() {
-            walk_dir(p, &mut out)?;
-        } else {
-            out.push(InputSource::File(p.clone()));
-        }
-    }
-    Ok(out)
-}
-
-fn walk_dir(dir: &Path, out: &mut Vec<InputSource>) -> Result<()> {
-    let mut entries: Vec<PathBuf> = std::fs::read_dir(dir)
-        .map_err(|e| Error::io(dir.display(), e))?
-        .filter_map(|e| e.ok().map(|e| e.path()))
-        .filter(|p| {
-            !p.file_name()
-                .is_some_and(|n| n.to_string_lossy().starts_with('.'))
-        })
-        .collect();
-    entries.sort();
-    for p in entries {
-        if p.is_dir() {
-            walk_dir(&p, out)?;
-        } else if is_plain_text(&p) {
-            // READMEs, licenses, protobuf text format: not OTLP; only skipped when found by a walk.
-            eprintln!(
-                "warning: skipping {}: plain text, not OTLP data",
-                p.display()
-            );
-        } else {
-            out.push(InputSource::File(p));
-        }
-    }
-    Ok(())
-}
-
-/// True for a file whose first KiB is printable text not starting with `{`.
-/// OTLP protobuf holds binary ids and lengths; OTLP/JSON starts with `{`.
-fn is_plain_text(path: &Path) -> bool {
-    let mut head = [0u8; 1024];
-    let Ok(n) = File::open(path).and_then(|mut f| f.read(&mut head)) else {
-        return false;
-    };
-    let head = &head[..n];
-    let first = head.iter().find(|b| !b.is_ascii_whitespace());
-    n > 0
-        && first != Some(&b'{')
-        && detect_wrapping(head) == Wrapping::None
-        && head
-            .iter()
-            .all(|&b| b >= 0x20 || matches!(b, b'\n' | b'\r' | b'\t'))
 }
 
 /// Whole-file wrapping, recognized by magic bytes.

@@ -18,7 +18,7 @@ use crate::cli::ValidateArgs;
 use crate::decode::Signal;
 use crate::error::{Error, Result};
 use crate::export::format::parse_duration;
-use crate::input::{expand_inputs, InputSource};
+use crate::input::{expand_inputs_with, InputSource};
 use crate::pipeline::{self, Event, PipelineOptions};
 use check::TraceChecker;
 use record::{FrameSpans, Label, SpanId, SpanRecord, TraceId};
@@ -30,7 +30,7 @@ const PARTITIONS_PER_THREAD: usize = 4;
 /// Reads the traces of every input and checks each trace.
 pub fn validate(args: &ValidateArgs) -> Result<ValidateReport> {
     let skew = parse_duration(&args.skew).map_err(|e| Error::Usage(format!("--skew: {e}")))?;
-    let sources = expand_inputs(&args.input.inputs)?;
+    let sources = expand_inputs_with(&args.input.inputs, args.input.walk())?;
     let mut opts = PipelineOptions::from_args(&args.input);
     opts.only_signal = Some(Signal::Traces);
     // Ids, times, names and services only: no attribute maps, events or links.
