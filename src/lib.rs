@@ -105,7 +105,24 @@ fn report_aggregate(result: &aggregate::AggregateOutput) {
             if !ctx.capabilities().shader_f64 {
                 eprintln!("  f64 sums/min/max: cpu fallback (adapter lacks SHADER_F64)");
             }
-            eprintln!("  duration quantile sketches and exponential-histogram merges: cpu");
+            eprintln!("  duration quantile sketches: gpu; exponential-histogram merges: cpu");
+            let a = ctx.activity();
+            if a.batches > 0 {
+                let per_row = |b: u64| b as f64 / a.rows.max(1) as f64;
+                eprintln!(
+                    "  group-by: {} rows in {} batches, uploaded {:.1} B/row, read back {:.1} B/row, {:.1} submits/batch",
+                    a.rows,
+                    a.batches,
+                    per_row(a.bytes_uploaded),
+                    per_row(a.bytes_read_back),
+                    a.submits as f64 / a.batches as f64
+                );
+                eprintln!(
+                    "  host time: {:.1} ms preparing GPU work, {:.1} ms turning readbacks into partials",
+                    a.prep_ns as f64 / 1e6,
+                    a.finish_ns as f64 / 1e6
+                );
+            }
         }
     }
     pipeline::report_verbose(&result.report);

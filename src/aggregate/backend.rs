@@ -1,12 +1,16 @@
-//! The reduction backends. Both see the same layout: rows grouped into
-//! contiguous segments by a stable counting sort on the CPU; the CPU reduces
-//! segments on rayon (one group = one partition, exact float sums), the GPU
-//! in wgpu compute shaders. Both return the same partial structs.
+//! The reduction backends. Both return the same partial structs.
+//!
+//! Traces and logs go through [`Backend::group_rows`]: the CPU groups rows
+//! into contiguous segments by a stable counting sort and reduces them on
+//! rayon; the GPU takes the unsorted rows and groups them on the device
+//! ([`GpuContext::group_u64`], no host sort, gather or plan). The metric
+//! reductions (`reduce_*`, `last_by_time`) still take CPU segments on both.
 
 use rayon::prelude::*;
 
 use super::exact_sum::ExactSum;
-use super::gpu::{GpuContext, GpuError};
+use super::gpu::{GpuContext, GpuError, GROUP_FLAG};
+use super::sketch::DurationSketch;
 use crate::error::{Error, Result};
 
 /// Which engine reduces segments.
@@ -128,7 +132,121 @@ fn gpu_err(e: GpuError) -> Error {
     Error::Gpu(e.to_string())
 }
 
+/// Per-group results of [`Backend::group_rows`].
+#[derive(Debug, Clone, Default)]
+pub struct RowGroups {
+    pub stats: Vec<U64Partial>,
+    /// Flagged rows per group.
+    pub flagged: Vec<u64>,
+    /// One per group when asked for, else empty.
+    pub sketches: Vec<DurationSketch>,
+}
+
 impl Backend {
+    /// Groups one batch of unsorted rows: `ids[i]` is row `i`'s group (below
+    /// `groups`), `flags[i] != 0` flags it, `values[i]` its value. Per group:
+    /// count, wrapping sum, min and max of the values, flagged rows, and
+    /// with `sketch` the duration sketch of the values. Identical on both
+    /// backends.
+    pub fn group_rows(
+        &self,
+        ids: &[u32],
+        flags: Option<&[u64]>,
+        values: &[u64],
+        groups: usize,
+        sketch: bool,
+    ) -> Result<RowGroups> {
+        match self {
+            Backend::Gpu(ctx) => {
+                let prep = std::time::Instant::now();
+                // The flag rides in the key's top bit: 12 bytes per row in all.
+                let keys: Vec<u32> = match flags {
+                    Some(f) => ids
+                        .par_iter()
+                        .zip(f)
+                        .map(|(&g, &f)| if f != 0 { g | GROUP_FLAG } else { g })
+                        .collect(),
+                    None => ids.to_vec(),
+                };
+                ctx.note_host_prep(prep.elapsed());
+                let out = ctx
+                    .group_u64(&keys, values, groups, sketch)
+                    .map_err(gpu_err)?;
+                Ok(RowGroups {
+                    stats: out
+                        .stats
+                        .iter()
+                        .map(|s| U64Partial {
+                            count: s.count,
+                            sum: s.sum,
+                            min: s.min,
+                            max: s.max,
+                        })
+                        .collect(),
+                    flagged: out.stats.iter().map(|s| s.flagged).collect(),
+                    sketches: out.sketches,
+                })
+            }
+            Backend::Cpu => {
+                let seg = Segments::by_group(ids, groups);
+                let sorted = seg.gather(values);
+                let stats = self.reduce_u64(&seg, &sorted)?;
+                let flagged = match flags {
+                    Some(f) => {
+                        let f = seg.gather(f);
+                        (0..groups)
+                            .into_par_iter()
+                            .map(|g| f[seg.range(g)].iter().filter(|&&x| x != 0).count() as u64)
+                            .collect()
+                    }
+                    None => vec![0; groups],
+                };
+                let sketches = if sketch {
+                    (0..groups)
+                        .into_par_iter()
+                        .map(|g| {
+                            let mut s = DurationSketch::new();
+                            sorted[seg.range(g)].iter().for_each(|&d| s.add(d));
+                            s
+                        })
+                        .collect()
+                } else {
+                    Vec::new()
+                };
+                Ok(RowGroups {
+                    stats,
+                    flagged,
+                    sketches,
+                })
+            }
+        }
+    }
+}
+
+impl Backend {
+    /// Per-group count, exact sum, min and max of an unsorted f64 column
+    /// (`ids[i]` is row `i`'s group, below `groups`). Bit-identical on both
+    /// backends: the GPU sums exactly in fixed point on the device.
+    pub fn group_f64_rows(&self, ids: &[u32], values: &[f64], groups: usize) -> Result<Vec<F64Partial>> {
+        match self {
+            Backend::Gpu(ctx) => Ok(ctx
+                .group_f64(ids, values, groups)
+                .map_err(gpu_err)?
+                .into_iter()
+                .map(|g| F64Partial {
+                    count: g.count,
+                    sum: g.sum,
+                    min: g.min,
+                    max: g.max,
+                })
+                .collect()),
+            Backend::Cpu => {
+                let seg = Segments::by_group(ids, groups);
+                Backend::Cpu.reduce_f64(&seg, &seg.gather(values))
+            }
+        }
+    }
+
     /// Per-group stats of `values` (in segment order).
     pub fn reduce_u64(&self, seg: &Segments, values: &[u64]) -> Result<Vec<U64Partial>> {
         let counts = |g: usize| (seg.offsets[g + 1] - seg.offsets[g]) as u64;
@@ -164,29 +282,16 @@ impl Backend {
         }
     }
 
-    /// Per-group stats of f64 `values` (in segment order). The CPU sums exactly;
-    /// the GPU sums in a fixed tree order (within 1e-9 relative of exact).
+    /// Per-group stats of f64 `values` (in segment order). Exact sums on
+    /// both backends (the GPU runs the device group-by of
+    /// [`group_f64_rows`](Backend::group_f64_rows) on ids derived from the segments).
     pub fn reduce_f64(&self, seg: &Segments, values: &[f64]) -> Result<Vec<F64Partial>> {
         match self {
-            Backend::Gpu(ctx) if ctx.capabilities().shader_f64 => {
-                let stats = ctx.reduce_f64(&seg.offsets, values).map_err(gpu_err)?;
-                Ok(stats
-                    .iter()
-                    .enumerate()
-                    .map(|(g, s)| {
-                        let count = (seg.offsets[g + 1] - seg.offsets[g]) as u64;
-                        let mut sum = ExactSum::new();
-                        sum.add(s.sum);
-                        // Empty groups report ±inf bounds and all-NaN groups NaN: both mean "none", as on the CPU.
-                        let bound = |v: f64| (count > 0 && !v.is_nan()).then_some(v);
-                        F64Partial {
-                            count,
-                            sum,
-                            min: bound(s.min),
-                            max: bound(s.max),
-                        }
-                    })
-                    .collect())
+            Backend::Gpu(_) => {
+                let ids: Vec<u32> = (0..seg.groups())
+                    .flat_map(|g| std::iter::repeat_n(g as u32, seg.range(g).len()))
+                    .collect();
+                self.group_f64_rows(&ids, values, seg.groups())
             }
             _ => Ok((0..seg.groups())
                 .into_par_iter()

@@ -82,11 +82,12 @@ impl LogReducer {
         if self.staged.ids.is_empty() {
             return Ok(());
         }
-        let seg = self.staged.segments();
-        let stats = self.backend.reduce_u64(&seg, &seg.gather(&self.times))?;
-        self.accs
-            .resize_with(self.staged.groups.len(), U64Partial::default);
-        for (acc, s) in self.accs.iter_mut().zip(&stats) {
+        let groups = self.staged.groups.len();
+        let r = self
+            .backend
+            .group_rows(&self.staged.ids, None, &self.times, groups, false)?;
+        self.accs.resize_with(groups, U64Partial::default);
+        for (acc, s) in self.accs.iter_mut().zip(&r.stats) {
             acc.merge(s);
         }
         self.staged.ids.clear();

@@ -90,8 +90,7 @@ pub fn reduce_chunk(
 ) -> Result<()> {
     let n = accs.len();
     if !c.number_ids.is_empty() {
-        let seg = Segments::by_group(&c.number_ids, n);
-        let stats = backend.reduce_f64(&seg, &seg.gather(&c.number_values))?;
+        let stats = backend.group_f64_rows(&c.number_ids, &c.number_values, n)?;
         for (acc, s) in accs.iter_mut().zip(&stats) {
             if s.count > 0 {
                 acc.value.merge(s);
@@ -120,7 +119,7 @@ pub fn reduce_chunk(
         let counts: Vec<u64> = c.summary_deltas.iter().map(|d| d.0).collect();
         let sums: Vec<f64> = c.summary_deltas.iter().map(|d| d.1).collect();
         let cs = backend.reduce_u64(&seg, &seg.gather(&counts))?;
-        let ss = backend.reduce_f64(&seg, &seg.gather(&sums))?;
+        let ss = backend.group_f64_rows(&c.summary_ids, &sums, n)?;
         for ((acc, cs), ss) in accs.iter_mut().zip(&cs).zip(&ss) {
             acc.count = acc.count.wrapping_add(cs.sum);
             acc.sum.merge(&ss.sum);
@@ -166,8 +165,7 @@ fn reduce_histograms(
         .zip(deltas)
         .filter_map(|(&g, d)| d.1.map(|s| (g, s)))
         .unzip();
-    let sum_seg = Segments::by_group(&sum_ids, n);
-    let sum_stats = backend.reduce_f64(&sum_seg, &sum_seg.gather(&sums))?;
+    let sum_stats = backend.group_f64_rows(&sum_ids, &sums, n)?;
     // Only the groups present in this chunk get bucket segments.
     let present: Vec<usize> = (0..n).filter(|&g| !seg.range(g).is_empty()).collect();
     let mut offsets = vec![0usize];

@@ -130,6 +130,28 @@ impl DurationSketch {
         *slot = slot.wrapping_add(1);
     }
 
+    /// The bucket-mode sketch of more than [`EXACT_LIMIT`] values given their exact `min`, `max`
+    /// and per-bucket counts (e.g. histogrammed on a GPU): `counts[i]` counts bucket
+    /// `bucket_index(min) + i`, covering exactly `bucket_index(min)..=bucket_index(max)`. Equal to
+    /// adding the values one by one. `None` when the arguments do not have that shape.
+    pub fn from_bucket_counts(min: u64, max: u64, counts: Vec<u64>) -> Option<DurationSketch> {
+        let (lo, hi) = (bucket_index(min), bucket_index(max));
+        let count = counts.iter().fold(0u64, |a, &c| a.wrapping_add(c));
+        let shaped = min <= max
+            && counts.len() == (hi - lo) as usize + 1
+            && counts.first().is_some_and(|&c| c > 0)
+            && counts.last().is_some_and(|&c| c > 0)
+            && count > EXACT_LIMIT as u64;
+        shaped.then_some(DurationSketch {
+            count,
+            min,
+            max,
+            values: Vec::new(),
+            offset: lo,
+            counts,
+        })
+    }
+
     /// Adds everything in `other`. Exact mode is kept iff the total count is at most
     /// `EXACT_LIMIT`, so the result equals the sketch of the concatenated data whatever the split.
     pub fn merge(&mut self, other: &DurationSketch) {
@@ -373,6 +395,19 @@ mod tests {
         let mut d = sketch(&v[64..]);
         d.merge(&a);
         assert_eq!(d, b);
+    }
+
+    #[test]
+    fn from_bucket_counts_equals_adding() {
+        let v: Vec<u64> = (0..200).map(|i| 1_000 + i * i * 37).collect();
+        let want = sketch(&v);
+        let (lo, hi) = (bucket_index(v[0]), bucket_index(v[199]));
+        let mut counts = vec![0u64; (hi - lo) as usize + 1];
+        v.iter().for_each(|&x| counts[(bucket_index(x) - lo) as usize] += 1);
+        assert_eq!(DurationSketch::from_bucket_counts(v[0], v[199], counts.clone()), Some(want));
+        // Wrong shape: too few values, or a range that misses min / max.
+        assert_eq!(DurationSketch::from_bucket_counts(v[0], v[199], vec![1; 3]), None);
+        assert_eq!(DurationSketch::from_bucket_counts(v[0], v[198], counts), None);
     }
 
     fn value_strategy() -> impl Strategy<Value = u64> {

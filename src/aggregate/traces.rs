@@ -5,7 +5,6 @@ use std::sync::Arc;
 
 use arrow::array::{ArrayRef, AsArray, UInt64Array};
 use arrow::datatypes::{DataType, Field, Int32Type, TimestampNanosecondType};
-use rayon::prelude::*;
 
 use super::backend::{Backend, U64Partial};
 use super::groups::{resolve_rows, GroupTable, StagedGroups};
@@ -108,32 +107,26 @@ impl TraceReducer {
         Ok(())
     }
 
-    /// Reduces the staged chunk: segments by group, then count / sums / min / max
-    /// on the backend and the sketches on CPU partitions (one group each).
+    /// Reduces the staged chunk on the backend: count / sums / min / max,
+    /// error counts and duration sketches per group.
     pub fn flush(&mut self) -> Result<()> {
         if self.staged.ids.is_empty() {
             return Ok(());
         }
-        let seg = self.staged.segments();
-        let durations = seg.gather(&self.durations);
-        let errors = seg.gather(&self.errors);
-        let dur_stats = self.backend.reduce_u64(&seg, &durations)?;
-        let err_stats = self.backend.reduce_u64(&seg, &errors)?;
-        let sketches: Vec<DurationSketch> = (0..seg.groups())
-            .into_par_iter()
-            .map(|g| {
-                let mut s = DurationSketch::new();
-                durations[seg.range(g)].iter().for_each(|&d| s.add(d));
-                s
-            })
-            .collect();
-        self.accs
-            .resize_with(self.staged.groups.len(), TraceAcc::default);
-        for (g, ((d, e), sketch)) in dur_stats.iter().zip(&err_stats).zip(sketches).enumerate() {
+        let groups = self.staged.groups.len();
+        let r = self.backend.group_rows(
+            &self.staged.ids,
+            Some(&self.errors),
+            &self.durations,
+            groups,
+            true,
+        )?;
+        self.accs.resize_with(groups, TraceAcc::default);
+        for (g, (sketch, d)) in r.sketches.into_iter().zip(&r.stats).enumerate() {
             if d.count > 0 {
                 self.accs[g].merge(&TraceAcc {
                     durations: *d,
-                    errors: e.sum,
+                    errors: r.flagged[g],
                     sketch,
                 });
             }

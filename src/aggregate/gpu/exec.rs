@@ -5,7 +5,10 @@ use std::sync::{mpsc, Mutex};
 
 use bytemuck::Pod;
 
+use super::group::GroupKernels;
+use super::group_f64::F64Kernels;
 use super::plan::{self, ChunkPlan, Item};
+use super::GpuCounters;
 use super::{GpuCapabilities, GpuError};
 
 /// Invocations per workgroup; handed to the shaders as `WG_SIZE` (see [`shader_source`]).
@@ -21,10 +24,10 @@ const ROW_BYTES: usize = 8;
 /// Idle buffers kept for reuse, in bytes (larger ones are freed).
 const POOL_CAP_BYTES: u64 = 256 << 20;
 
-const STORAGE: wgpu::BufferUsages = wgpu::BufferUsages::STORAGE
+pub(super) const STORAGE: wgpu::BufferUsages = wgpu::BufferUsages::STORAGE
     .union(wgpu::BufferUsages::COPY_DST)
     .union(wgpu::BufferUsages::COPY_SRC);
-const READBACK: wgpu::BufferUsages =
+pub(super) const READBACK: wgpu::BufferUsages =
     wgpu::BufferUsages::MAP_READ.union(wgpu::BufferUsages::COPY_DST);
 
 /// The two pipelines of one kernel family (one kernel shader file, built on
@@ -53,8 +56,13 @@ pub(super) struct Inner {
     pub binding_limit: u64,
     max_buffer_size: u64,
     max_workgroups_per_dim: u32,
-    device: wgpu::Device,
-    queue: wgpu::Queue,
+    pub(super) device: wgpu::Device,
+    pub(super) queue: wgpu::Queue,
+    /// Device-side group-by kernels (gpu/group.rs).
+    pub(super) group_kernels: GroupKernels,
+    pub(super) f64_kernels: F64Kernels,
+    /// What the group-by path did, for `--verbose`.
+    pub(super) counters: GpuCounters,
     /// `[+inf, -inf]` as f64, bound for the f64 kernel.
     infinities: Option<wgpu::Buffer>,
     pool: Mutex<Vec<wgpu::Buffer>>,
@@ -118,8 +126,9 @@ fn build_kernel(device: &wgpu::Device, family: &str, (label, kernel): (&str, &st
 
 impl Inner {
     /// The optional features the kernels can use.
-    pub const OPTIONAL_FEATURES: wgpu::Features =
-        wgpu::Features::SHADER_INT64.union(wgpu::Features::SHADER_F64);
+    pub const OPTIONAL_FEATURES: wgpu::Features = wgpu::Features::SHADER_INT64
+        .union(wgpu::Features::SHADER_F64)
+        .union(wgpu::Features::SHADER_INT64_ATOMIC_ALL_OPS);
 
     /// Builds the device with the optional shader features the adapter has,
     /// restricted to `allowed` (tests pass less to emulate a plainer adapter).
@@ -155,9 +164,8 @@ impl Inner {
         let caps = GpuCapabilities {
             shader_int64: features.contains(wgpu::Features::SHADER_INT64),
             shader_f64: features.contains(wgpu::Features::SHADER_F64),
-            int64_atomics: adapter_features.intersects(
-                wgpu::Features::SHADER_INT64_ATOMIC_MIN_MAX
-                    | wgpu::Features::SHADER_INT64_ATOMIC_ALL_OPS,
+            int64_atomics: features.contains(
+                wgpu::Features::SHADER_INT64 | wgpu::Features::SHADER_INT64_ATOMIC_ALL_OPS,
             ),
             max_buffer_bytes: limits
                 .max_buffer_size
@@ -179,6 +187,8 @@ impl Inner {
                 .then(|| build_kernel(&device, LAST_WGSL, kernel_file!("last_native.wgsl"))),
             last_pieces: build_kernel(&device, LAST_WGSL, kernel_file!("last_pieces.wgsl")),
         };
+        let group_kernels = GroupKernels::new(&device, caps.int64_atomics);
+        let f64_kernels = F64Kernels::new(&device);
         if let Some(err) = pollster::block_on(scope.pop()) {
             return Err(GpuError::Device(format!(
                 "shader pipeline creation failed: {err}"
@@ -209,6 +219,9 @@ impl Inner {
             max_workgroups_per_dim: limits.max_compute_workgroups_per_dimension.max(1),
             device,
             queue,
+            group_kernels,
+            f64_kernels,
+            counters: GpuCounters::default(),
             infinities,
             pool: Mutex::new(Vec::new()),
         })
@@ -220,7 +233,7 @@ impl Inner {
 
     /// A buffer of at least `size` bytes with `usage`, reused from the pool
     /// when possible.
-    fn acquire(&self, usage: wgpu::BufferUsages, size: u64) -> wgpu::Buffer {
+    pub(super) fn acquire(&self, usage: wgpu::BufferUsages, size: u64) -> wgpu::Buffer {
         let size = size.max(16).next_multiple_of(16);
         {
             let mut pool = self.pool.lock().unwrap_or_else(|e| e.into_inner());
@@ -248,7 +261,7 @@ impl Inner {
         })
     }
 
-    fn release(&self, buffers: impl IntoIterator<Item = wgpu::Buffer>) {
+    pub(super) fn release(&self, buffers: impl IntoIterator<Item = wgpu::Buffer>) {
         let mut pool = self.pool.lock().unwrap_or_else(|e| e.into_inner());
         let mut held: u64 = pool.iter().map(|b| b.size()).sum();
         for b in buffers {
@@ -299,7 +312,7 @@ impl Inner {
     /// Writes `bytes` at the start of `buf` in pieces, so the queue's staging
     /// allocations stay small and get recycled instead of one huge staging
     /// buffer per call.
-    fn upload(&self, buf: &wgpu::Buffer, bytes: &[u8]) {
+    pub(super) fn upload(&self, buf: &wgpu::Buffer, bytes: &[u8]) {
         let mut offset = 0;
         for piece in bytes.chunks(UPLOAD_PIECE_BYTES) {
             self.queue.write_buffer(buf, offset, piece);
@@ -309,7 +322,7 @@ impl Inner {
 
     /// Waits for `submission` and for the readback's map callback (which
     /// another thread's poll may already have run).
-    fn wait_mapped(
+    pub(super) fn wait_mapped(
         &self,
         submission: wgpu::SubmissionIndex,
         rx: &mpsc::Receiver<Result<(), wgpu::BufferAsyncError>>,
@@ -334,7 +347,7 @@ impl Inner {
         Err(GpuError::Readback("buffer map never completed".into()))
     }
 
-    fn dispatch(&self, pass: &mut wgpu::ComputePass<'_>, items: usize) {
+    pub(super) fn dispatch(&self, pass: &mut wgpu::ComputePass<'_>, items: usize) {
         let groups = u32::try_from(items.div_ceil(WG_SIZE as usize)).expect("dispatch too large");
         let x = groups.min(self.max_workgroups_per_dim);
         let y = groups.div_ceil(x);
@@ -472,7 +485,7 @@ impl Inner {
 }
 
 /// Binds the first `size` bytes of `buf` (so `arrayLength` sees exactly the data).
-fn slice(buf: &wgpu::Buffer, size: u64) -> wgpu::BindingResource<'_> {
+pub(super) fn slice(buf: &wgpu::Buffer, size: u64) -> wgpu::BindingResource<'_> {
     wgpu::BindingResource::Buffer(wgpu::BufferBinding {
         buffer: buf,
         offset: 0,

@@ -33,14 +33,19 @@
 
 mod cpu;
 mod exec;
+mod group;
+mod group_f64;
 mod plan;
 
 use std::fmt;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, OnceLock};
 
 use bytemuck::{Pod, Zeroable};
 
 pub use cpu::{last_by_time_cpu, reduce_f64_cpu, reduce_u64_cpu};
+pub use group::{GroupStats, Grouped, GROUP_FLAG, GROUP_MASK};
+pub use group_f64::F64Group;
 
 use cpu::{check_offsets, finish_f64};
 use exec::{Inner, Kernel, RowInput};
@@ -126,7 +131,8 @@ impl F64Stats {
 pub struct GpuCapabilities {
     pub shader_int64: bool,
     pub shader_f64: bool,
-    /// 64-bit atomics (min/max or all ops); reported only, never used.
+    /// SHADER_INT64 with all 64-bit atomic ops (SHADER_INT64_ATOMIC_ALL_OPS):
+    /// the group-by's one-pass native kernel.
     pub int64_atomics: bool,
     /// Largest single buffer binding in bytes:
     /// min(max_buffer_size, max_storage_buffer_binding_size).
@@ -136,10 +142,44 @@ pub struct GpuCapabilities {
 /// Options for [`GpuContext::new_with_options`] / [`GpuContext::with_options`].
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct GpuOptions {
-    /// Use the 32-bit-pieces u64 path even when the adapter has SHADER_INT64.
+    /// Use the 32-bit-pieces u64 paths (no 64-bit arithmetic or atomics) even
+    /// when the adapter has SHADER_INT64 / 64-bit atomics. The shared context
+    /// sets it when `OTLP_ANALYTICS_GPU_FORCE_PIECES=1`.
     pub force_u64_pieces: bool,
     /// Cap on rows per chunk (below the device limit); for testing chunking.
     pub max_chunk_rows: Option<usize>,
+}
+
+/// Environment variable: `1` makes the shared context use the 32-bit
+/// fallbacks (as on an adapter without 64-bit integers / atomics).
+pub const FORCE_PIECES_ENV: &str = "OTLP_ANALYTICS_GPU_FORCE_PIECES";
+
+/// What the group-by path did so far in this process (`--verbose`).
+#[derive(Debug, Default)]
+pub(crate) struct GpuCounters {
+    batches: AtomicU64,
+    rows: AtomicU64,
+    bytes_uploaded: AtomicU64,
+    bytes_read_back: AtomicU64,
+    submits: AtomicU64,
+    prep_ns: AtomicU64,
+    finish_ns: AtomicU64,
+}
+
+/// A snapshot of the group-by path's counters (see [`GpuContext::activity`]).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct GpuActivity {
+    /// Device batches (one upload and one compute submit each).
+    pub batches: u64,
+    pub rows: u64,
+    pub bytes_uploaded: u64,
+    pub bytes_read_back: u64,
+    /// Queue submits (compute, plus one copy-only submit per batch with sketch payloads).
+    pub submits: u64,
+    /// Host time preparing GPU work: uploads queued, bind groups, encoding, submit.
+    pub prep_ns: u64,
+    /// Host time turning readbacks into per-group partials (sketches included).
+    pub finish_ns: u64,
 }
 
 /// Device, queue and compiled pipelines, built once; each call only
@@ -215,7 +255,13 @@ impl GpuContext {
     pub fn shared() -> Result<&'static GpuContext, GpuError> {
         static SHARED: OnceLock<Result<GpuContext, GpuError>> = OnceLock::new();
         SHARED
-            .get_or_init(GpuContext::new)
+            .get_or_init(|| {
+                let forced = std::env::var(FORCE_PIECES_ENV).is_ok_and(|v| v == "1");
+                GpuContext::new_with_options(GpuOptions {
+                    force_u64_pieces: forced,
+                    ..GpuOptions::default()
+                })
+            })
             .as_ref()
             .map_err(GpuError::replay)
     }
@@ -277,6 +323,85 @@ impl GpuContext {
         &self.inner.caps
     }
 
+    /// The group-by path's counters so far (all handles on this device).
+    pub fn activity(&self) -> GpuActivity {
+        let c = &self.inner.counters;
+        let l = |a: &AtomicU64| a.load(Ordering::Relaxed);
+        GpuActivity {
+            batches: l(&c.batches),
+            rows: l(&c.rows),
+            bytes_uploaded: l(&c.bytes_uploaded),
+            bytes_read_back: l(&c.bytes_read_back),
+            submits: l(&c.submits),
+            prep_ns: l(&c.prep_ns),
+            finish_ns: l(&c.finish_ns),
+        }
+    }
+
+    /// Adds host time spent preparing GPU work outside this module (e.g.
+    /// packing row keys) to [`GpuActivity::prep_ns`].
+    pub fn note_host_prep(&self, d: std::time::Duration) {
+        self.inner
+            .counters
+            .prep_ns
+            .fetch_add(d.as_nanos() as u64, Ordering::Relaxed);
+    }
+
+    /// Whether the group-by uses native 64-bit atomics (else u32 words with carries).
+    pub fn native_atomics(&self) -> bool {
+        !self.options.force_u64_pieces && self.inner.group_kernels.native.is_some()
+    }
+
+    /// Device-side group-by of unsorted rows: `keys[i]` is row `i`'s group id
+    /// (below `groups`), with [`GROUP_FLAG`] set when the row counts as
+    /// flagged; `values[i]` its u64 value. Per group: count, flagged rows,
+    /// wrapping sum, min, max, and with `sketch` the [`DurationSketch`] of the
+    /// values (equal to adding them one by one on the CPU). Results depend
+    /// only on the multiset of rows per group, never on row order or batch size.
+    ///
+    /// [`DurationSketch`]: crate::aggregate::sketch::DurationSketch
+    ///
+    /// # Panics
+    /// If `keys` and `values` differ in length. A group id at or past
+    /// `groups` is a caller bug: the device skips nothing, so it panics in
+    /// debug builds and gives unspecified (but memory-safe) results otherwise.
+    pub fn group_u64(
+        &self,
+        keys: &[u32],
+        values: &[u64],
+        groups: usize,
+        sketch: bool,
+    ) -> Result<Grouped, GpuError> {
+        debug_assert!(keys.iter().all(|&k| ((k & GROUP_MASK) as usize) < groups));
+        self.inner.group_u64(
+            keys,
+            values,
+            groups,
+            sketch,
+            self.native_atomics(),
+            self.options.max_chunk_rows,
+        )
+    }
+
+    /// Device-side group-by of an f64 column: `keys[i]` is row `i`'s group
+    /// (below `groups`, no flag bit). Per group: rows, exact sum (the same
+    /// [`ExactSum`](crate::aggregate::exact_sum::ExactSum) value as adding
+    /// the values on the CPU, bit for bit), NaN-skipping min and max. Needs
+    /// no f64 or 64-bit shader support.
+    ///
+    /// # Panics
+    /// If `keys` and `values` differ in length.
+    pub fn group_f64(
+        &self,
+        keys: &[u32],
+        values: &[f64],
+        groups: usize,
+    ) -> Result<Vec<F64Group>, GpuError> {
+        debug_assert!(keys.iter().all(|&k| (k as usize) < groups));
+        self.inner
+            .group_f64(keys, values, groups, self.options.max_chunk_rows)
+    }
+
     fn native_u64(&self) -> bool {
         !self.options.force_u64_pieces && self.inner.kernels.u64_native.is_some()
     }
@@ -331,7 +456,18 @@ impl GpuContext {
                 }
             ),
             format!(
-                "segmented reduction: {} rows per work item, hierarchical merge of {} partials, no atomics",
+                "group-by on device: unsorted rows, {}; up to {} groups in workgroup-memory partials",
+                if self.native_atomics() {
+                    "native 64-bit atomics"
+                } else if caps.int64_atomics {
+                    "u32 atomics with carries (forced; adapter has 64-bit atomics)"
+                } else {
+                    "u32 atomics with carries (no 64-bit atomics)"
+                },
+                group::PRIV_GROUPS
+            ),
+            format!(
+                "segmented reduction (metrics): {} rows per work item, hierarchical merge of {} partials, no atomics",
                 exec::TILE_ROWS,
                 exec::TILE_MERGE
             ),
