@@ -18,7 +18,7 @@ use crate::error::{Error, FrameLocation, FrameProblem, Result};
 use crate::input::budget::{ByteBudget, Grant};
 use crate::input::framing::{FrameReader, Framing};
 use crate::input::limits::{DEFAULT_MAX_FRAME_BYTES, DEFAULT_QUEUE_BYTES};
-use crate::input::zstd_frame::{declared_size, is_zstd, unzstd_frame};
+use crate::input::zstd_frame::{foreseen_size, is_zstd, unzstd_frame};
 use crate::input::{open_input, parquet, InputSource, Wrapping};
 
 #[derive(Debug, Clone)]
@@ -298,11 +298,11 @@ where
         )) = pending.remove(&next)
         {
             next += 1;
-            // Delivered: its bytes leave the pipeline (the consumer owns what it keeps).
-            drop(held);
-            // Count down before handing the permit back, so the count never exceeds the bound.
+            // Count down before handing the permit and the bytes back, so the count never exceeds the bound.
             in_flight.fetch_sub(1, Ordering::SeqCst);
             let _ = permit_rx.try_recv();
+            // Delivered: its bytes leave the pipeline (the consumer owns what it keeps).
+            drop(held);
             let location = FrameLocation {
                 path: sources[input].display(),
                 frame,
@@ -401,9 +401,9 @@ where
 }
 
 /// Removes per-frame zstd within `--max-frame-bytes`. Bytes the reader could
-/// not foresee (no size declared in the zstd header) are charged to the budget
-/// without waiting: a worker must never wait for bytes only delivery gives
-/// back (delivery may itself wait on this worker or its pool).
+/// not foresee (a frame without a declared size, larger than the first pass)
+/// are charged to the budget without waiting: a worker must never wait for
+/// bytes only delivery gives back (delivery may itself wait on this pool).
 fn unzip(
     data: Vec<u8>,
     opts: &PipelineOptions,
@@ -413,7 +413,7 @@ fn unzip(
     if !is_zstd(&data) {
         return Ok(data);
     }
-    let foreseen = declared_size(&data).unwrap_or(0);
+    let foreseen = foreseen_size(&data, opts.max_frame_bytes);
     let data = unzstd_frame(data, opts.max_frame_bytes)?;
     let unforeseen = (data.len() as u64).saturating_sub(foreseen);
     if unforeseen > 0 {
@@ -447,7 +447,7 @@ struct Gate<'a> {
 
 impl Gate<'_> {
     /// Waits for a permit and for the bytes a frame will occupy: its own, plus
-    /// what its zstd header declares it decompresses to. None: stop reading.
+    /// what it is foreseen to decompress to. None: stop reading.
     fn pass(&self, work: &Work) -> Option<Vec<Grant>> {
         if self.stop.load(Ordering::SeqCst) || self.permits.send(()).is_err() {
             return None;
@@ -455,8 +455,7 @@ impl Gate<'_> {
         let Work::Frame { data } = work else {
             return Some(Vec::new());
         };
-        let unpacked = declared_size(data).filter(|&n| n <= self.max_frame);
-        let bytes = data.len() as u64 + unpacked.unwrap_or(0);
+        let bytes = data.len() as u64 + foreseen_size(data, self.max_frame);
         self.budget.acquire(bytes).map(|g| vec![g])
     }
 }

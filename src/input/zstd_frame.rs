@@ -39,6 +39,22 @@ pub fn declared_size(frame: &[u8]) -> Option<u64> {
     zstd::zstd_safe::get_frame_content_size(frame).ok().flatten()
 }
 
+/// The decompressed bytes a frame can be expected to take, known before it
+/// is decompressed: the size its zstd header declares (when within `limit`),
+/// or for a frame that declares none, the first pass's size (most frames are
+/// smaller; a larger one is counted when its worker learns its size). 0 for a
+/// frame that is not compressed (its own bytes are all it takes).
+pub fn foreseen_size(frame: &[u8], limit: u64) -> u64 {
+    if !is_zstd(frame) {
+        return 0;
+    }
+    match declared_size(frame) {
+        Some(n) if n <= limit => n,
+        Some(_) => 0,
+        None => FIRST_PASS_BYTES.min(limit),
+    }
+}
+
 /// Removes per-message zstd compression, when present, keeping at most
 /// `limit` bytes: a frame that decompresses to more is `TooLarge`.
 pub fn unzstd_frame(data: Vec<u8>, limit: u64) -> Result<Vec<u8>, FrameProblem> {

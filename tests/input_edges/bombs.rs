@@ -6,7 +6,7 @@
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
-use crate::{length_prefixed, run_measured, trace_frame, Cmd, COMMANDS, THREADS};
+use crate::{length_prefixed, zstd, padded_trace_frame, run_measured, trace_frame, Cmd, COMMANDS, THREADS};
 
 const RSS_BOUND: u64 = 300 << 20;
 
@@ -24,9 +24,6 @@ fn zero_bomb(blocks: u32) -> Vec<u8> {
     out
 }
 
-fn zstd(bytes: &[u8]) -> Vec<u8> {
-    zstd::encode_all(bytes, 3).expect("zstd")
-}
 
 /// Valid frames 0, 2, …, 16 (9 traces of 2 spans) around bombs at frames 1, 3, …, 15.
 /// Returns the file and the byte offset of frame 1.
@@ -113,17 +110,7 @@ fn skip_invalid_skips_the_bombs_keeps_every_valid_span_in_bounded_memory() {
 #[test]
 fn max_frame_bytes_sets_the_limit_for_every_framing() {
     let dir = tempfile::tempdir().expect("tempdir");
-    let mut big = trace_frame(0);
-    // An unknown field (number 15, LEN) the decoder skips: pads the request to 1.5 MiB.
-    let pad = 3 << 19;
-    big.push(0x7a);
-    let mut n = pad;
-    while n >= 0x80 {
-        big.push((n as u8 & 0x7f) | 0x80);
-        n >>= 7;
-    }
-    big.push(n as u8);
-    big.resize(big.len() + pad, b'x');
+    let big = padded_trace_frame(0, 3 << 19);
     let small = trace_frame(1);
     let cases: Vec<(&str, Vec<u8>, u64, u64, bool)> = vec![
         // name, bytes, frame of the big message, its offset, does the stream go on after it

@@ -7,6 +7,7 @@
 mod fixtures;
 
 mod bombs;
+mod budget;
 mod walk;
 
 use std::io::Read;
@@ -30,6 +31,7 @@ struct Run {
 /// Runs the binary and reaps it with `wait4`, which reports that one child's
 /// peak RSS (`getrusage(RUSAGE_CHILDREN)` would mix in other tests' children).
 fn run_measured(args: &[String]) -> Run {
+    #[expect(clippy::zombie_processes, reason = "reaped by wait4 below")]
     let mut child = Command::new(env!("CARGO_BIN_EXE_otlp-analytics"))
         .args(args)
         .stdin(Stdio::null())
@@ -151,4 +153,24 @@ fn trace_frame(i: u8) -> Vec<u8> {
 /// Length-prefixed stream ([u32 BE length][message]...), as the fileexporter writes.
 fn length_prefixed(msgs: &[Vec<u8>]) -> Vec<u8> {
     fixtures::frames(msgs)
+}
+
+/// `trace_frame(i)` padded with an unknown field (number 15, LEN), which the
+/// decoder skips, to at least `pad` bytes more.
+fn padded_trace_frame(i: u8, pad: usize) -> Vec<u8> {
+    let mut frame = trace_frame(i);
+    frame.push(0x7a);
+    let mut n = pad;
+    while n >= 0x80 {
+        frame.push((n as u8 & 0x7f) | 0x80);
+        n >>= 7;
+    }
+    frame.push(n as u8);
+    frame.resize(frame.len() + pad, b'x');
+    frame
+}
+
+/// zstd as a streaming encoder writes it: no decompressed size in the header.
+fn zstd(bytes: &[u8]) -> Vec<u8> {
+    zstd::encode_all(bytes, 3).expect("zstd")
 }
