@@ -176,6 +176,10 @@ pub struct ConvertArgs {
     pub force: bool,
     #[command(flatten)]
     pub parquet: ParquetArgs,
+    /// Unit of every timestamp column: ns (exact) or us (what Spark, Trino and
+    /// BigQuery read as timestamps; sub-microsecond digits dropped).
+    #[arg(long, value_enum, default_value_t = crate::export::time_unit::TimeUnitArg::Ns)]
+    pub time_unit: crate::export::time_unit::TimeUnitArg,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

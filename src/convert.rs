@@ -6,10 +6,13 @@ use std::collections::btree_map::Entry;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
+use arrow::datatypes::SchemaRef;
+
 use crate::cli::ConvertArgs;
 use crate::columns::{Table, TableBatch};
 use crate::error::{Error, Result};
 use crate::export::parquet::{check_overwrite, ParquetOptions, TableWriter, WrittenFile};
+use crate::export::time_unit::{cast_to, schema_with_unit, TimeUnitArg};
 use crate::input::{expand_inputs_with, InputSource};
 use crate::pipeline::{self, Event, PipelineOptions};
 
@@ -86,6 +89,7 @@ pub fn convert(args: &ConvertArgs) -> Result<ConvertSummary> {
     opts.forced_signal = args.signal.map(Into::into);
 
     let mut files = TableFiles::new(dir, ParquetOptions::from(&args.parquet), args.force);
+    files.time_unit = args.time_unit;
     let mut summary = ConvertSummary {
         inputs: sources.len(),
         ..ConvertSummary::default()
@@ -138,7 +142,8 @@ struct TableFiles<'a> {
     dir: &'a Path,
     options: ParquetOptions,
     force: bool,
-    writers: BTreeMap<Table, TableWriter>,
+    time_unit: TimeUnitArg,
+    writers: BTreeMap<Table, (SchemaRef, TableWriter)>,
 }
 
 impl<'a> TableFiles<'a> {
@@ -147,6 +152,7 @@ impl<'a> TableFiles<'a> {
             dir,
             options,
             force,
+            time_unit: TimeUnitArg::Ns,
             writers: BTreeMap::new(),
         }
     }
@@ -155,19 +161,21 @@ impl<'a> TableFiles<'a> {
         if tb.batch.num_rows() == 0 {
             return Ok(());
         }
-        let writer = match self.writers.entry(tb.table) {
+        let (schema, writer) = match self.writers.entry(tb.table) {
             Entry::Occupied(e) => e.into_mut(),
             Entry::Vacant(e) => {
                 let path = table_path(self.dir, tb.table);
-                e.insert(TableWriter::create(
-                    &path,
-                    tb.table.schema(),
-                    &self.options,
-                    self.force,
-                )?)
+                let schema = schema_with_unit(&tb.table.schema(), self.time_unit);
+                let writer =
+                    TableWriter::create(&path, schema.clone(), &self.options, self.force)?;
+                e.insert((schema, writer))
             }
         };
-        writer.write(&tb.batch)
+        let batch = cast_to(&tb.batch, schema).map_err(|message| Error::Output {
+            path: writer.path().to_owned(),
+            message,
+        })?;
+        writer.write(&batch)
     }
 
     /// Finishes every file in table order; on a failure the unfinished rest is
@@ -175,7 +183,7 @@ impl<'a> TableFiles<'a> {
     fn finish(self) -> Result<Vec<(Table, WrittenFile)>> {
         self.writers
             .into_iter()
-            .map(|(table, w)| Ok((table, w.finish()?)))
+            .map(|(table, (_, w))| Ok((table, w.finish()?)))
             .collect()
     }
 }

@@ -2,6 +2,7 @@
 //! input (bytes, framing) → decode (columns) → aggregate / convert / validate → export.
 
 pub mod aggregate;
+pub mod api;
 pub mod bench;
 pub mod cli;
 pub mod columns;

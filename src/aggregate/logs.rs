@@ -95,6 +95,22 @@ impl LogReducer {
         Ok(())
     }
 
+    /// The merged per-group partials (count, min and max time) and their groups (`aggregate::state`).
+    pub fn into_partial(mut self) -> Result<(GroupTable, Vec<U64Partial>)> {
+        self.flush()?;
+        self.accs
+            .resize_with(self.staged.groups.len(), U64Partial::default);
+        Ok((self.staged.groups, self.accs))
+    }
+
+    /// A reducer holding merged partials, for `finish` (`aggregate::state`).
+    pub fn from_partial(groups: GroupTable, accs: Vec<U64Partial>) -> Self {
+        let mut r = Self::new(Backend::Cpu, 1);
+        r.staged.groups = groups;
+        r.accs = accs;
+        r
+    }
+
     pub fn finish(mut self) -> Result<(GroupTable, Vec<(Field, ArrayRef)>)> {
         self.flush()?;
         let count: UInt64Array = self.accs.iter().map(|a| Some(a.count)).collect();

@@ -21,6 +21,7 @@ mod metrics_reference;
 mod metrics_tests;
 pub mod output;
 pub mod sketch;
+pub mod state;
 pub mod traces;
 
 use std::collections::BTreeMap;

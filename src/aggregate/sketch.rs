@@ -240,6 +240,56 @@ impl DurationSketch {
         Some(self.max)
     }
 
+    /// The representation, for serialising partial state (`aggregate::state`): the sorted
+    /// values (exact mode) and the first bucket index with the dense counts (bucket mode).
+    /// With `count`, `min` and `max` it determines the sketch.
+    pub fn raw_parts(&self) -> (&[u64], u32, &[u64]) {
+        (&self.values, self.offset, &self.counts)
+    }
+
+    /// The inverse of `raw_parts`; `None` when the parts break the invariants (so bytes
+    /// from elsewhere can never build a sketch that misbehaves).
+    pub fn from_raw_parts(
+        count: u64,
+        min: u64,
+        max: u64,
+        values: Vec<u64>,
+        offset: u32,
+        counts: Vec<u64>,
+    ) -> Option<Self> {
+        let sketch = Self {
+            count,
+            min,
+            max,
+            values,
+            offset,
+            counts,
+        };
+        if count == 0 {
+            return (sketch == Self::default()).then_some(sketch);
+        }
+        let ok = if sketch.counts.is_empty() {
+            sketch.offset == 0
+                && sketch.values.len() as u64 == count
+                && sketch.values.len() <= EXACT_LIMIT
+                && sketch.values.is_sorted()
+                && sketch.values.first() == Some(&min)
+                && sketch.values.last() == Some(&max)
+        } else {
+            let last = sketch.offset as u64 + sketch.counts.len() as u64 - 1;
+            sketch.values.is_empty()
+                && min <= max
+                && sketch.offset == bucket_index(min)
+                && last == u64::from(bucket_index(max))
+                && sketch
+                    .counts
+                    .iter()
+                    .fold(0u64, |a, &c| a.wrapping_add(c))
+                    == count
+        };
+        ok.then_some(sketch)
+    }
+
     fn note_min_max(&mut self, lo: u64, hi: u64) {
         if self.count == 0 {
             self.min = lo;

@@ -15,6 +15,8 @@ use crate::columns::{Table, TableBatch};
 use crate::error::{Error, Result};
 
 const STATUS_ERROR: i32 = 2;
+/// Chunk size of a reducer that only finishes (it never stages rows).
+const CHUNK_ROWS_UNUSED: usize = 1;
 
 /// One frame's spans after the map stage: local group per row plus the values reduced later.
 #[derive(Debug, Default)]
@@ -135,6 +137,22 @@ impl TraceReducer {
         self.durations.clear();
         self.errors.clear();
         Ok(())
+    }
+
+    /// The merged per-group partials and their groups, unfinished (`aggregate::state`).
+    pub fn into_partial(mut self) -> Result<(GroupTable, Vec<TraceAcc>)> {
+        self.flush()?;
+        self.accs
+            .resize_with(self.staged.groups.len(), TraceAcc::default);
+        Ok((self.staged.groups, self.accs))
+    }
+
+    /// A reducer holding merged partials, for `finish` (`aggregate::state`).
+    pub fn from_partial(groups: GroupTable, accs: Vec<TraceAcc>) -> Self {
+        let mut r = Self::new(Backend::Cpu, CHUNK_ROWS_UNUSED);
+        r.staged.groups = groups;
+        r.accs = accs;
+        r
     }
 
     /// The value columns, in group id order.

@@ -3,3 +3,4 @@
 pub mod format;
 pub mod parquet;
 pub mod print;
+pub mod time_unit;

@@ -43,7 +43,12 @@ pub fn describe(path: &Path) -> Result<(ParquetInput, Vec<Slice>), FrameProblem>
     let file = File::open(path).map_err(problem)?;
     let metadata =
         ArrowReaderMetadata::load(&file, ArrowReaderOptions::default()).map_err(problem)?;
-    let table = Table::from_schema(metadata.schema()).ok_or_else(|| {
+    // `convert --time-unit us` files: the same table with microsecond timestamps.
+    let ns = crate::export::time_unit::schema_with_unit(
+        metadata.schema(),
+        crate::export::time_unit::TimeUnitArg::Ns,
+    );
+    let table = Table::from_schema(&ns).ok_or_else(|| {
         problem("schema matches none of the tables written by `convert` (spans, logs, *_points)")
     })?;
     let mut slices = Vec::new();
@@ -103,9 +108,8 @@ pub fn read_slice(
     reader
         .map(|b| {
             let batch = b.map_err(problem)?;
-            let batch =
-                arrow::array::RecordBatch::try_new(schema.clone(), batch.columns().to_vec())
-                    .map_err(problem)?;
+            // Microsecond timestamps (`--time-unit us`) become nanoseconds again.
+            let batch = crate::export::time_unit::cast_to(&batch, &schema).map_err(problem)?;
             Ok(TableBatch { table, batch })
         })
         .collect()

@@ -5,6 +5,7 @@
 mod check;
 mod record;
 mod report;
+pub mod state;
 
 use std::collections::HashMap;
 use std::time::Instant;
