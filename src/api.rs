@@ -11,9 +11,9 @@ use arrow::datatypes::Schema;
 use crossbeam_channel::{bounded, Receiver};
 
 use crate::aggregate::{self, state, AggregateSpec};
-use crate::cli::{
-    AggregateArgs, BackendArg, InputArgs, SignalArg, TableFormat, ValidateArgs, ValidateFormat,
-};
+use clap::Parser;
+
+use crate::cli::{AggregateArgs, Cli, Command};
 use crate::columns::{Table, TableBatch};
 use crate::decode::Signal;
 use crate::error::{Error, Result};
@@ -36,24 +36,20 @@ pub fn parse_signal(s: &str) -> Result<Signal> {
     }
 }
 
-fn signal_arg(s: Signal) -> SignalArg {
-    match s {
-        Signal::Traces => SignalArg::Traces,
-        Signal::Metrics => SignalArg::Metrics,
-        Signal::Logs => SignalArg::Logs,
-    }
+/// Parses a command line as the CLI does, so every flag keeps its CLI default.
+fn parse_command(args: Vec<std::ffi::OsString>) -> Result<Command> {
+    let mut argv = vec![std::ffi::OsString::from("otlp-analytics")];
+    argv.extend(args);
+    Cli::try_parse_from(argv)
+        .map(|c| c.command)
+        .map_err(|e| Error::Usage(e.to_string().trim_end().to_owned()))
 }
 
-fn input_args(paths: &[PathBuf]) -> InputArgs {
-    InputArgs {
-        inputs: paths.to_vec(),
-        skip_invalid: false,
-        threads: None,
-        batch_rows: 65_536,
-        queue_frames: 64,
-        verbose: false,
-        quiet: true,
-    }
+fn with_paths(mut args: Vec<std::ffi::OsString>, paths: &[PathBuf]) -> Vec<std::ffi::OsString> {
+    // After `--`, a path that looks like a flag stays a path.
+    args.push("--".into());
+    args.extend(paths.iter().map(|p| p.as_os_str().to_owned()));
+    args
 }
 
 /// What `aggregate` groups by: the signal, `--by` and `--window` as the CLI takes them.
@@ -65,21 +61,35 @@ pub struct Grouping {
 }
 
 impl Grouping {
-    fn args(&self, paths: &[PathBuf]) -> AggregateArgs {
-        AggregateArgs {
-            input: input_args(paths),
-            signal: signal_arg(self.signal),
-            by: self.by.clone(),
-            window: self.window.clone(),
-            backend: BackendArg::Auto,
-            output: None,
-            force: false,
-            format: TableFormat::Json,
+    fn args(&self, paths: &[PathBuf]) -> Result<AggregateArgs> {
+        let mut args: Vec<std::ffi::OsString> = vec![
+            "aggregate".into(),
+            "--quiet".into(),
+            "--format".into(),
+            "json".into(),
+            "--signal".into(),
+            self.signal.to_string().into(),
+        ];
+        if let Some(by) = &self.by {
+            args.extend(["--by".into(), by.into()]);
+        }
+        if let Some(w) = &self.window {
+            args.extend(["--window".into(), w.into()]);
+        }
+        // Paths are required by the parser; the spec alone does not read them.
+        let paths = if paths.is_empty() {
+            vec![PathBuf::from("-")]
+        } else {
+            paths.to_vec()
+        };
+        match parse_command(with_paths(args, &paths))? {
+            Command::Aggregate(a) => Ok(a),
+            _ => Err(Error::Usage("not an aggregate command".into())),
         }
     }
 
     pub fn spec(&self) -> Result<AggregateSpec> {
-        AggregateSpec::from_args(&self.args(&[]))
+        AggregateSpec::from_args(&self.args(&[])?)
     }
 }
 
@@ -96,18 +106,25 @@ pub fn expand(paths: &[PathBuf]) -> Result<Vec<PathBuf>> {
 
 /// `aggregate PATHS --signal S [--by] [--window]`: the batch the CLI prints.
 pub fn aggregate(paths: &[PathBuf], grouping: &Grouping) -> Result<RecordBatch> {
-    Ok(aggregate::aggregate(&grouping.args(paths))?.batch)
+    Ok(aggregate::aggregate(&grouping.args(paths)?)?.batch)
 }
 
 /// `validate PATHS --format json`: the report object.
 pub fn validate(paths: &[PathBuf], skew: &str, examples: usize) -> Result<serde_json::Value> {
-    let args = ValidateArgs {
-        input: input_args(paths),
-        format: ValidateFormat::Json,
-        examples,
-        skew: skew.to_owned(),
-    };
-    Ok(validate::validate(&args)?.to_json())
+    let args: Vec<std::ffi::OsString> = vec![
+        "validate".into(),
+        "--quiet".into(),
+        "--format".into(),
+        "json".into(),
+        "--skew".into(),
+        skew.into(),
+        "--examples".into(),
+        examples.to_string().into(),
+    ];
+    match parse_command(with_paths(args, paths))? {
+        Command::Validate(a) => Ok(validate::validate(&a)?.to_json()),
+        _ => Err(Error::Usage("not a validate command".into())),
+    }
 }
 
 /// The partial aggregation state of `paths` (see `aggregate::state`).

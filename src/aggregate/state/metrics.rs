@@ -17,7 +17,8 @@ use crate::aggregate::exp_histogram::{ExpBuckets, ExpHistogram};
 use crate::aggregate::groups::GroupTable;
 use crate::aggregate::keys::{decode_key, KeyKind, KeySpec};
 use crate::aggregate::metrics::{
-    ExpHistogramPoint, HistogramPoint, MetricRows, PointMeta, SummaryPoint, Temporality,
+    finish_metrics, ExpHistogramPoint, HistogramPoint, MetricReducer, MetricRows, PointMeta,
+    Replay, SummaryPoint, Temporality,
 };
 use crate::columns::common::list_type;
 use crate::decode::PointType;
@@ -130,6 +131,36 @@ impl Builders {
         self.neg_offset.push(p.exp.map(|h| h.negative.offset));
         append_list(&mut self.neg, p.exp.map(|h| h.negative.counts.as_slice()));
     }
+}
+
+/// Appends one frame's points to `all` (group ids remapped), in input order.
+pub fn append_rows(all: &mut MetricRows, frame: MetricRows) {
+    let remap = all.groups.remap(&frame.groups);
+    all.group_types.resize(all.groups.len(), PointType::Gauge);
+    for (local, &global) in remap.iter().enumerate() {
+        all.group_types[global as usize] = frame.group_types[local];
+    }
+    let fix = |m: PointMeta| PointMeta {
+        group: remap[m.group as usize],
+        ..m
+    };
+    all.numbers
+        .extend(frame.numbers.into_iter().map(|(m, v)| (fix(m), v)));
+    all.histograms
+        .extend(frame.histograms.into_iter().map(|p| HistogramPoint {
+            meta: fix(p.meta),
+            ..p
+        }));
+    all.exp_histograms
+        .extend(frame.exp_histograms.into_iter().map(|p| ExpHistogramPoint {
+            meta: fix(p.meta),
+            ..p
+        }));
+    all.summaries
+        .extend(frame.summaries.into_iter().map(|p| SummaryPoint {
+            meta: fix(p.meta),
+            ..p
+        }));
 }
 
 /// The points of `rows` as state columns (in `MetricRows` order: numbers,
@@ -387,7 +418,11 @@ pub fn merge(
     let (mut groups, mut values) = if rows.groups.is_empty() {
         (GroupTable::default(), Vec::new())
     } else {
-        crate::aggregate::metrics::finish_metrics(rows, keys, Backend::Cpu)?
+        // Points of a state come in any order: keep every cumulative series and sort it.
+        let mut r = MetricReducer::new(Backend::Cpu, Replay::All);
+        r.consume(rows)?;
+        let (groups, values, _) = finish_metrics(r, keys)?;
+        (groups, values)
     };
     let finished: Vec<&RecordBatch> = states
         .iter()

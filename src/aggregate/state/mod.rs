@@ -249,11 +249,14 @@ pub fn partial_sources(
             state_batch(StateKind::Logs, spec, &prov, log_columns(&groups, &accs))
         }
         Signal::Metrics => {
-            let mut r = super::metrics::MetricReducer::default();
+            let mut all = super::metrics::MetricRows::default();
             let map = |d: &DecodedFrame| super::metrics::map_points(keys, &d.tables);
-            run_stage(&pool, sources, &opts, &mut seen, map, |rows| r.consume(rows))?;
+            run_stage(&pool, sources, &opts, &mut seen, map, |rows| {
+                metrics::append_rows(&mut all, rows);
+                Ok(())
+            })?;
             prov.seen = seen.any_wanted;
-            let columns = metrics::points_columns(&r.rows, keys)?;
+            let columns = metrics::points_columns(&all, keys)?;
             state_batch(StateKind::MetricPoints, spec, &prov, columns)
         }
     }
