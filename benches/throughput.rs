@@ -24,7 +24,7 @@ use otlp_analytics::cli::{GenerateArgs, GenerateCompression, GenerateFormat, Sig
 use otlp_analytics::columns::Projection;
 use otlp_analytics::columns::TableBatch;
 use otlp_analytics::decode::to_columns::{to_columns, to_columns_projected};
-use otlp_analytics::decode::{decode_message, unwrap_frame, Signal};
+use otlp_analytics::decode::{decode_frame, decode_message, unwrap_frame, DecodeOptions, Signal};
 use otlp_analytics::input::framing::FrameReader;
 use otlp_analytics::pipeline::PipelineOptions;
 use prost::Message;
@@ -83,10 +83,28 @@ fn zstd_frames(fileexporter: &[u8]) -> Vec<u8> {
     out
 }
 
-/// Frames → (per-frame zstd removed) → OTLP message → columns, on this thread.
-/// `projection` None takes counts only (`inspect`). Returns the records seen
-/// (so nothing is optimized away).
+/// Frames → (per-frame zstd removed) → columns by the one-pass decoders
+/// (what the CLI runs), on this thread. `projection` None takes counts only
+/// (`inspect`). Returns the records seen (so nothing is optimized away).
 fn decode_all(reader: impl BufRead, projection: Option<Projection>) -> u64 {
+    let frames = FrameReader::new(reader).unwrap_or_else(|_| panic!("framing"));
+    let opts = DecodeOptions {
+        forced: None,
+        only_signal: None,
+        projection,
+        batch_rows: BATCH_ROWS,
+    };
+    let mut records = 0;
+    for frame in frames {
+        let data = unwrap_frame(frame.unwrap_or_else(|_| panic!("frame")).data).expect("unwrap");
+        let decoded = decode_frame(&data, &opts).expect("decode");
+        records += decoded.stats.spans + decoded.tables.len() as u64;
+    }
+    records
+}
+
+/// The previous decoder: OTLP message (prost, or a JSON value tree) → columns.
+fn decode_all_previous(reader: impl BufRead, projection: Option<Projection>) -> u64 {
     let frames = FrameReader::new(reader).unwrap_or_else(|_| panic!("framing"));
     let mut records = 0;
     for frame in frames {
@@ -161,6 +179,11 @@ fn decode_benches(c: &mut Criterion) {
         g.bench_with_input(BenchmarkId::new("columns", name), bytes, |b, bytes| {
             b.iter(|| decode_all(bytes, Some(Projection::ALL)))
         });
+        g.bench_with_input(
+            BenchmarkId::new("previous_columns", name),
+            bytes,
+            |b, bytes| b.iter(|| decode_all_previous(bytes, Some(Projection::ALL))),
+        );
     }
     g.bench_with_input(
         BenchmarkId::new("columns", "fileexporter_gzip"),
@@ -180,16 +203,24 @@ fn decode_benches(c: &mut Criterion) {
         keys: parse_keys(None, Signal::Traces, None).expect("keys"),
     }
     .projection();
-    g.bench_with_input(
-        BenchmarkId::new("columns_lean", "fileexporter"),
-        &fileexporter,
-        |b, bytes| b.iter(|| decode_all(bytes.as_slice(), Some(lean))),
-    );
-    g.bench_with_input(
-        BenchmarkId::new("counts_only", "fileexporter"),
-        &fileexporter,
-        |b, bytes| b.iter(|| decode_all(bytes.as_slice(), None)),
-    );
+    for (name, bytes) in [("fileexporter", &fileexporter), ("json_lines", &json_lines)] {
+        g.bench_with_input(BenchmarkId::new("columns_lean", name), bytes, |b, bytes| {
+            b.iter(|| decode_all(bytes.as_slice(), Some(lean)))
+        });
+        g.bench_with_input(
+            BenchmarkId::new("previous_columns_lean", name),
+            bytes,
+            |b, bytes| b.iter(|| decode_all_previous(bytes.as_slice(), Some(lean))),
+        );
+        g.bench_with_input(BenchmarkId::new("counts_only", name), bytes, |b, bytes| {
+            b.iter(|| decode_all(bytes.as_slice(), None))
+        });
+        g.bench_with_input(
+            BenchmarkId::new("previous_counts_only", name),
+            bytes,
+            |b, bytes| b.iter(|| decode_all_previous(bytes.as_slice(), None)),
+        );
+    }
     g.finish();
 
     eprintln!(

@@ -34,6 +34,9 @@ pub enum FrameProblem {
     /// Past `--max-frame-bytes`: reading or decompressing stopped at the limit.
     #[error("frame exceeds --max-frame-bytes ({}) once decompressed; stopped reading it at the limit", crate::input::limits::ByteSize(*limit))]
     TooLarge { limit: u64 },
+    /// Times are Timestamp(ns) (i64) in columns, Parquet and DuckDB: nothing may wrap.
+    #[error("{field} {value} is past 2^63-1 ns (year 2262)")]
+    TimeOutOfRange { field: &'static str, value: u64 },
 }
 
 /// Where a frame sits in its input.

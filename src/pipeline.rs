@@ -13,7 +13,7 @@ use std::time::{Duration, Instant};
 
 use crossbeam_channel::{bounded, unbounded, Receiver, Sender};
 
-use crate::decode::{decode_message, to_columns, DecodedFrame, Signal};
+use crate::decode::{self, DecodedFrame, Signal};
 use crate::error::{Error, FrameLocation, FrameProblem, Result};
 use crate::input::budget::{ByteBudget, Grant};
 use crate::input::framing::{FrameReader, Framing};
@@ -426,15 +426,15 @@ fn decode_frame(
     data: Vec<u8>,
     opts: &PipelineOptions,
 ) -> std::result::Result<DecodedFrame, FrameProblem> {
-    let Some(request) = decode_message(&data, opts.forced_signal)? else {
-        return Ok(DecodedFrame::default());
-    };
-    let build = opts.build_columns && opts.only_signal.is_none_or(|s| s == request.signal());
-    Ok(to_columns::to_columns_projected(
-        &request,
-        opts.batch_rows,
-        build.then_some(opts.projection),
-    ))
+    decode::decode_frame(
+        &data,
+        &decode::DecodeOptions {
+            forced: opts.forced_signal,
+            only_signal: opts.only_signal,
+            projection: opts.build_columns.then_some(opts.projection),
+            batch_rows: opts.batch_rows,
+        },
+    )
 }
 
 /// What the reader must pass before it queues a unit: a permit, and bytes.

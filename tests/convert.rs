@@ -128,7 +128,8 @@ fn every_metric_field_round_trips() {
     // series_id: the two points of http.server.requests (attributes in another
     // order) are one series; every other gauge/sum series differs.
     let series = col::<UInt64Array>(&number, "series_id");
-    let names = col::<StringArray>(&number, "metric_name");
+    let plain = plain_strings(&number);
+    let names = col::<StringArray>(&plain, "metric_name");
     let requests: Vec<u64> = (0..number.num_rows())
         .filter(|&i| names.value(i) == "http.server.requests")
         .map(|i| series.value(i))
@@ -237,7 +238,7 @@ fn official_examples_convert_with_the_right_counts() {
     assert_eq!(span.start_time_unix_nano, 1_544_712_660_000_000_000);
     assert_eq!(span.end_time_unix_nano, 1_544_712_661_000_000_000);
     assert_eq!(
-        col::<StringArray>(&spans, "service_name").value(0),
+        col::<StringArray>(&plain_strings(&spans), "service_name").value(0),
         "my.service"
     );
 }

@@ -4,7 +4,9 @@
 
 use std::cmp::Ordering;
 
-use arrow::array::{Array, AsArray, MapArray, RecordBatch, StringArray};
+use arrow::array::{AsArray, MapArray, RecordBatch, StringArray};
+
+use crate::columns::dict::StrColumn;
 use arrow::datatypes::{Int32Type, TimestampNanosecondType};
 
 use crate::columns::attributes::{TYPE_BOOL, TYPE_DOUBLE, TYPE_INT};
@@ -185,21 +187,21 @@ fn map_lookup<'a>(map: &'a MapArray, row: usize, key: &str) -> Option<&'a str> {
 /// The arrays one batch's keys are read from, downcast once per batch.
 pub struct KeyColumns<'a> {
     keys: &'a [KeySpec],
-    service_name: Option<&'a StringArray>,
+    service_name: Option<StrColumn<'a>>,
     resource: Option<(&'a MapArray, &'a MapArray)>,
     attrs: Option<(&'a MapArray, &'a MapArray)>,
-    scope_name: Option<&'a StringArray>,
-    name: Option<&'a StringArray>,
+    scope_name: Option<StrColumn<'a>>,
+    name: Option<StrColumn<'a>>,
     int_key: Option<&'a arrow::array::PrimitiveArray<Int32Type>>,
     status: Option<&'a arrow::array::PrimitiveArray<Int32Type>>,
-    severity_text: Option<&'a StringArray>,
+    severity_text: Option<StrColumn<'a>>,
     time: Option<&'a arrow::array::PrimitiveArray<TimestampNanosecondType>>,
     fallback_time: Option<&'a arrow::array::PrimitiveArray<TimestampNanosecondType>>,
 }
 
-fn string_col<'a>(b: &'a RecordBatch, name: &str) -> Option<&'a StringArray> {
+fn string_col<'a>(b: &'a RecordBatch, name: &str) -> Option<StrColumn<'a>> {
     b.column_by_name(name)
-        .and_then(|c| c.as_string_opt::<i32>())
+        .and_then(|c| StrColumn::of(c.as_ref()))
 }
 
 fn map_pair<'a>(

@@ -7,7 +7,9 @@ use std::sync::Arc;
 
 use arrow::array::{ArrayRef, MapBuilder, MapFieldNames, StringBuilder};
 use arrow::datatypes::{DataType, Field, Fields};
-use opentelemetry_proto::tonic::common::v1::{any_value::Value, AnyValue, KeyValue};
+use opentelemetry_proto::tonic::common::v1::{AnyValue, KeyValue};
+
+use super::value::{prost_attributes, AnyRef};
 
 /// Type tags stored in `*_types` maps; strings are untagged.
 pub const TYPE_BOOL: &str = "bool";
@@ -45,65 +47,18 @@ pub struct AttrText {
 /// exact form, bytes as base64, arrays and kvlists as OTLP/JSON.
 /// Strings are borrowed: they are the common case and need no copy.
 pub fn any_value_text(value: Option<&AnyValue>) -> (Cow<'_, str>, Option<&'static str>) {
-    match value.and_then(|v| v.value.as_ref()) {
-        Some(Value::StringValue(s)) => (Cow::Borrowed(s), None),
-        Some(Value::BoolValue(b)) => (
-            Cow::Borrowed(if *b { "true" } else { "false" }),
-            Some(TYPE_BOOL),
-        ),
-        Some(Value::IntValue(i)) => (i.to_string().into(), Some(TYPE_INT)),
-        Some(Value::DoubleValue(d)) => (format_f64(*d).into(), Some(TYPE_DOUBLE)),
-        Some(Value::BytesValue(b)) => (base64_encode(b).into(), Some(TYPE_BYTES)),
-        Some(Value::StringValueStrindex(i)) => (i.to_string().into(), Some(TYPE_STRINDEX)),
-        Some(Value::ArrayValue(a)) => (
-            serde_json::Value::Array(a.values.iter().map(any_value_json).collect())
-                .to_string()
-                .into(),
-            Some(TYPE_ARRAY),
-        ),
-        Some(Value::KvlistValue(kv)) => (
-            serde_json::Value::Array(kv.values.iter().map(key_value_json).collect())
-                .to_string()
-                .into(),
-            Some(TYPE_KVLIST),
-        ),
-        None => (Cow::Borrowed(""), Some(TYPE_EMPTY)),
+    let v = AnyRef::from_prost(value);
+    let tag = v.type_tag();
+    if let AnyRef::Str(s) = v {
+        return (Cow::Borrowed(s), None);
     }
+    let mut scratch = String::new();
+    (Cow::Owned(v.render(&mut scratch).to_owned()), tag)
 }
 
 /// Shortest text that parses back to the same f64 (Rust's `Display` guarantees it).
 pub fn format_f64(d: f64) -> String {
     d.to_string()
-}
-
-fn key_value_json(kv: &KeyValue) -> serde_json::Value {
-    let mut obj = serde_json::Map::new();
-    obj.insert("key".into(), kv.key.clone().into());
-    if let Some(v) = &kv.value {
-        obj.insert("value".into(), any_value_json(v));
-    }
-    serde_json::Value::Object(obj)
-}
-
-/// OTLP/JSON form of a nested value (`{"intValue":"3"}` etc.), which keeps types exact.
-fn any_value_json(v: &AnyValue) -> serde_json::Value {
-    use serde_json::json;
-    match &v.value {
-        Some(Value::StringValue(s)) => json!({ "stringValue": s }),
-        Some(Value::BoolValue(b)) => json!({ "boolValue": b }),
-        Some(Value::IntValue(i)) => json!({ "intValue": i.to_string() }),
-        Some(Value::DoubleValue(d)) if d.is_finite() => json!({ "doubleValue": d }),
-        Some(Value::DoubleValue(d)) => json!({ "doubleValue": format_f64(*d) }),
-        Some(Value::BytesValue(b)) => json!({ "bytesValue": base64_encode(b) }),
-        Some(Value::StringValueStrindex(i)) => json!({ "stringValueStrindex": i }),
-        Some(Value::ArrayValue(a)) => {
-            json!({ "arrayValue": { "values": a.values.iter().map(any_value_json).collect::<Vec<_>>() } })
-        }
-        Some(Value::KvlistValue(kv)) => {
-            json!({ "kvlistValue": { "values": kv.values.iter().map(key_value_json).collect::<Vec<_>>() } })
-        }
-        None => json!({}),
-    }
 }
 
 pub fn base64_encode(bytes: &[u8]) -> String {
@@ -127,18 +82,20 @@ pub fn base64_encode(bytes: &[u8]) -> String {
     out
 }
 
+/// Renders one attribute once, so a resource's attributes can be appended to many rows.
+pub fn attr_text(key: &str, value: &AnyRef<'_>) -> AttrText {
+    let mut scratch = String::new();
+    AttrText {
+        key: key.to_owned(),
+        value: value.render(&mut scratch).to_owned(),
+        type_tag: value.type_tag(),
+    }
+}
+
 /// Converts a key-value list once, so a resource's attributes can be appended to many rows.
 pub fn attributes_text(attrs: &[KeyValue]) -> Vec<AttrText> {
-    attrs
-        .iter()
-        .map(|kv| {
-            let (value, type_tag) = any_value_text(kv.value.as_ref());
-            AttrText {
-                key: kv.key.clone(),
-                value: value.into_owned(),
-                type_tag,
-            }
-        })
+    prost_attributes(attrs)
+        .map(|(k, v)| attr_text(k, &v))
         .collect()
 }
 
@@ -146,6 +103,8 @@ pub fn attributes_text(attrs: &[KeyValue]) -> Vec<AttrText> {
 pub struct AttributeMapBuilder {
     values: MapBuilder<StringBuilder, StringBuilder>,
     types: MapBuilder<StringBuilder, StringBuilder>,
+    /// Reused text buffer for non-string values.
+    scratch: String,
 }
 
 impl Default for AttributeMapBuilder {
@@ -158,6 +117,7 @@ impl Default for AttributeMapBuilder {
         Self {
             values: MapBuilder::new(Some(names()), StringBuilder::new(), StringBuilder::new()),
             types: MapBuilder::new(Some(names()), StringBuilder::new(), StringBuilder::new()),
+            scratch: String::new(),
         }
     }
 }
@@ -165,11 +125,17 @@ impl Default for AttributeMapBuilder {
 impl AttributeMapBuilder {
     /// Appends a row from raw OTLP key-values.
     pub fn append_key_values(&mut self, attrs: &[KeyValue]) {
-        for kv in attrs {
-            let (value, type_tag) = any_value_text(kv.value.as_ref());
-            self.push_entry(&kv.key, &value, type_tag);
+        for (k, v) in prost_attributes(attrs) {
+            self.push(k, &v);
         }
         self.finish_row();
+    }
+
+    /// Adds one entry to the open row (close it with `finish_row`).
+    pub fn push(&mut self, key: &str, value: &AnyRef<'_>) {
+        let mut scratch = std::mem::take(&mut self.scratch);
+        self.push_entry(key, value.render(&mut scratch), value.type_tag());
+        self.scratch = scratch;
     }
 
     /// Appends a row from pre-rendered attributes (resource and scope maps repeat per row).
@@ -189,7 +155,8 @@ impl AttributeMapBuilder {
         }
     }
 
-    fn finish_row(&mut self) {
+    /// Closes the open row (possibly empty).
+    pub fn finish_row(&mut self) {
         // MapBuilder::append only fails on a key/value length mismatch, which push_entry rules out.
         self.values
             .append(true)
@@ -211,6 +178,7 @@ impl AttributeMapBuilder {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use opentelemetry_proto::tonic::common::v1::any_value::Value;
     use opentelemetry_proto::tonic::common::v1::ArrayValue;
 
     fn av(v: Value) -> AnyValue {

@@ -8,7 +8,9 @@ use arrow::datatypes::{DataType, Field};
 use opentelemetry_proto::tonic::common::v1::{any_value::Value, InstrumentationScope, KeyValue};
 use opentelemetry_proto::tonic::resource::v1::Resource;
 
-use super::attributes::{attributes_text, map_type, AttrText, AttributeMapBuilder};
+use super::attributes::{attr_text, attributes_text, map_type, AttrText, AttributeMapBuilder};
+use super::dict::{dict_type, StrDictBuilder};
+use super::value::AnyRef;
 
 pub const SERVICE_NAME: &str = "service_name";
 pub const RESOURCE_ATTRIBUTES: &str = "resource_attributes";
@@ -19,12 +21,12 @@ pub const ATTRIBUTE_TYPES: &str = "attribute_types";
 /// Columns shared by all tables, in schema order.
 pub fn context_fields() -> Vec<Field> {
     vec![
-        Field::new(SERVICE_NAME, DataType::Utf8, true),
+        Field::new(SERVICE_NAME, dict_type(), true),
         Field::new(RESOURCE_ATTRIBUTES, map_type(), false),
         Field::new("resource_attribute_types", map_type(), false),
         Field::new("resource_dropped_attributes_count", DataType::UInt32, false),
         Field::new("resource_schema_url", DataType::Utf8, false),
-        Field::new(SCOPE_NAME, DataType::Utf8, false),
+        Field::new(SCOPE_NAME, dict_type(), false),
         Field::new("scope_version", DataType::Utf8, false),
         Field::new("scope_attributes", map_type(), false),
         Field::new("scope_attribute_types", map_type(), false),
@@ -59,9 +61,28 @@ pub struct ResourceContext {
     pub attributes: Vec<AttrText>,
     pub dropped_attributes_count: u32,
     pub schema_url: String,
+    /// Whether a `service.name` attribute was seen (the first one decides).
+    service_key_seen: bool,
 }
 
 impl ResourceContext {
+    /// Adds one attribute (parsers call this per resource attribute, in order).
+    pub fn add_attribute(&mut self, key: &str, value: &AnyRef<'_>) {
+        self.note_attribute(key, value);
+        self.attributes.push(attr_text(key, value));
+    }
+
+    /// Looks at an attribute for `service.name` only (when attributes are not kept):
+    /// the first `service.name` decides, and only a string value names a service.
+    pub fn note_attribute(&mut self, key: &str, value: &AnyRef<'_>) {
+        if key == "service.name" && !self.service_key_seen {
+            self.service_key_seen = true;
+            if let AnyRef::Str(s) = value {
+                self.service_name = Some((*s).to_owned());
+            }
+        }
+    }
+
     pub fn new(resource: Option<&Resource>, schema_url: &str) -> Self {
         let Some(r) = resource else {
             return Self {
@@ -74,6 +95,7 @@ impl ResourceContext {
             attributes: attributes_text(&r.attributes),
             dropped_attributes_count: r.dropped_attributes_count,
             schema_url: schema_url.to_owned(),
+            service_key_seen: r.attributes.iter().any(|kv| kv.key == "service.name"),
         }
     }
 }
@@ -89,6 +111,10 @@ pub struct ScopeContext {
 }
 
 impl ScopeContext {
+    pub fn add_attribute(&mut self, key: &str, value: &AnyRef<'_>) {
+        self.attributes.push(attr_text(key, value));
+    }
+
     pub fn new(scope: Option<&InstrumentationScope>, schema_url: &str) -> Self {
         let Some(s) = scope else {
             return Self {
@@ -108,11 +134,11 @@ impl ScopeContext {
 
 pub struct ContextBuilder {
     projection: super::Projection,
-    service_name: StringBuilder,
+    service_name: StrDictBuilder,
     resource_attributes: AttributeMapBuilder,
     resource_dropped: UInt32Builder,
     resource_schema_url: StringBuilder,
-    scope_name: StringBuilder,
+    scope_name: StrDictBuilder,
     scope_version: StringBuilder,
     scope_attributes: AttributeMapBuilder,
     scope_dropped: UInt32Builder,
@@ -129,11 +155,11 @@ impl ContextBuilder {
     pub fn new(projection: super::Projection) -> Self {
         Self {
             projection,
-            service_name: StringBuilder::new(),
+            service_name: StrDictBuilder::default(),
             resource_attributes: AttributeMapBuilder::default(),
             resource_dropped: UInt32Builder::new(),
             resource_schema_url: StringBuilder::new(),
-            scope_name: StringBuilder::new(),
+            scope_name: StrDictBuilder::default(),
             scope_version: StringBuilder::new(),
             scope_attributes: AttributeMapBuilder::default(),
             scope_dropped: UInt32Builder::new(),
@@ -172,12 +198,12 @@ impl ContextBuilder {
         let [ra, rt] = self.resource_attributes.finish();
         let [sa, st] = self.scope_attributes.finish();
         vec![
-            Arc::new(self.service_name.finish()),
+            self.service_name.finish(),
             ra,
             rt,
             Arc::new(self.resource_dropped.finish()),
             Arc::new(self.resource_schema_url.finish()),
-            Arc::new(self.scope_name.finish()),
+            self.scope_name.finish(),
             Arc::new(self.scope_version.finish()),
             sa,
             st,

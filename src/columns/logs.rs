@@ -6,9 +6,9 @@ use arrow::array::{
     ArrayRef, Int32Builder, RecordBatch, StringBuilder, TimestampNanosecondBuilder, UInt32Builder,
 };
 use arrow::datatypes::{DataType, Field, Schema, SchemaRef};
-use opentelemetry_proto::tonic::logs::v1::LogRecord;
-
-use super::attributes::{any_value_text, AttributeMapBuilder};
+use super::attributes::AttributeMapBuilder;
+use super::dict::{dict_type, StrDictBuilder};
+use super::value::AnyRef;
 use super::common::{
     id_fields, timestamp_builder, timestamp_type, ts, IdBuilder, SPAN_ID_LEN, TRACE_ID_LEN,
 };
@@ -29,7 +29,7 @@ pub fn schema() -> SchemaRef {
             f.push(Field::new(TIME, timestamp_type(), false));
             f.push(Field::new(OBSERVED_TIME, timestamp_type(), false));
             f.push(Field::new(SEVERITY_NUMBER, DataType::Int32, false));
-            f.push(Field::new(SEVERITY_TEXT, DataType::Utf8, false));
+            f.push(Field::new(SEVERITY_TEXT, dict_type(), false));
             f.push(Field::new("body", DataType::Utf8, true));
             f.push(Field::new("body_type", DataType::Utf8, true));
             f.extend(attribute_fields(""));
@@ -47,6 +47,22 @@ pub fn schema() -> SchemaRef {
         .clone()
 }
 
+/// The scalar fields of a log record, borrowed from the frame.
+#[derive(Debug, Clone, Default)]
+pub struct LogFields<'a> {
+    pub time_unix_nano: u64,
+    pub observed_time_unix_nano: u64,
+    pub severity_number: i32,
+    pub severity_text: &'a str,
+    /// None: no body field at all.
+    pub body: Option<AnyRef<'a>>,
+    pub dropped_attributes_count: u32,
+    pub flags: u32,
+    pub trace_id: &'a [u8],
+    pub span_id: &'a [u8],
+    pub event_name: &'a str,
+}
+
 pub struct LogBuilder {
     rows: usize,
     projection: super::Projection,
@@ -54,7 +70,7 @@ pub struct LogBuilder {
     time: TimestampNanosecondBuilder,
     observed_time: TimestampNanosecondBuilder,
     severity_number: Int32Builder,
-    severity_text: StringBuilder,
+    severity_text: StrDictBuilder,
     body: StringBuilder,
     body_type: StringBuilder,
     attributes: AttributeMapBuilder,
@@ -63,6 +79,7 @@ pub struct LogBuilder {
     trace_id: IdBuilder,
     span_id: IdBuilder,
     event_name: StringBuilder,
+    scratch: String,
 }
 
 impl Default for LogBuilder {
@@ -80,7 +97,7 @@ impl LogBuilder {
             time: timestamp_builder(),
             observed_time: timestamp_builder(),
             severity_number: Int32Builder::new(),
-            severity_text: StringBuilder::new(),
+            severity_text: StrDictBuilder::default(),
             body: StringBuilder::new(),
             body_type: StringBuilder::new(),
             attributes: AttributeMapBuilder::default(),
@@ -89,6 +106,7 @@ impl LogBuilder {
             trace_id: IdBuilder::new(TRACE_ID_LEN),
             span_id: IdBuilder::new(SPAN_ID_LEN),
             event_name: StringBuilder::new(),
+            scratch: String::new(),
         }
     }
 
@@ -100,14 +118,25 @@ impl LogBuilder {
         self.rows == 0
     }
 
-    pub fn append(&mut self, resource: &ResourceContext, scope: &ScopeContext, log: &LogRecord) {
+    /// Whether record attributes are kept (parsers may skip them otherwise).
+    pub fn keeps_attributes(&self) -> bool {
+        self.projection.attributes
+    }
+
+    /// One attribute of the record being parsed (only when kept).
+    pub fn attribute(&mut self, key: &str, value: &AnyRef<'_>) {
+        self.attributes.push(key, value);
+    }
+
+    /// Closes the record row: its attributes were appended before.
+    pub fn end_record(&mut self, resource: &ResourceContext, scope: &ScopeContext, log: &LogFields<'_>) {
         self.rows += 1;
         self.context.append(resource, scope);
         self.time.append_value(ts(log.time_unix_nano));
         self.observed_time
             .append_value(ts(log.observed_time_unix_nano));
         self.severity_number.append_value(log.severity_number);
-        self.severity_text.append_value(&log.severity_text);
+        self.severity_text.append_value(log.severity_text);
         match &log.body {
             // An absent body is null in both columns; a present one is text plus its type tag.
             None => {
@@ -115,23 +144,17 @@ impl LogBuilder {
                 self.body_type.append_null();
             }
             Some(b) => {
-                let (text, tag) = any_value_text(Some(b));
-                self.body.append_value(text);
-                self.body_type.append_option(tag);
+                self.body.append_value(b.render(&mut self.scratch));
+                self.body_type.append_option(b.type_tag());
             }
         }
-        self.attributes
-            .append_key_values(if self.projection.attributes {
-                &log.attributes
-            } else {
-                &[]
-            });
+        self.attributes.finish_row();
         self.dropped_attributes
             .append_value(log.dropped_attributes_count);
         self.flags.append_value(log.flags);
-        self.trace_id.append(&log.trace_id);
-        self.span_id.append(&log.span_id);
-        self.event_name.append_value(&log.event_name);
+        self.trace_id.append(log.trace_id);
+        self.span_id.append(log.span_id);
+        self.event_name.append_value(log.event_name);
     }
 
     pub fn finish(&mut self) -> RecordBatch {
@@ -140,7 +163,7 @@ impl LogBuilder {
         cols.push(Arc::new(self.time.finish()));
         cols.push(Arc::new(self.observed_time.finish()));
         cols.push(Arc::new(self.severity_number.finish()));
-        cols.push(Arc::new(self.severity_text.finish()));
+        cols.push(self.severity_text.finish());
         cols.push(Arc::new(self.body.finish()));
         cols.push(Arc::new(self.body_type.finish()));
         cols.extend(self.attributes.finish());

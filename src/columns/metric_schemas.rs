@@ -28,7 +28,7 @@ pub(super) fn exemplar_fields() -> Vec<Field> {
 
 fn header_fields() -> Vec<Field> {
     let mut f = context_fields();
-    f.push(Field::new(METRIC_NAME, DataType::Utf8, false));
+    f.push(Field::new(METRIC_NAME, super::dict::dict_type(), false));
     f.push(Field::new("metric_description", DataType::Utf8, false));
     f.push(Field::new("metric_unit", DataType::Utf8, false));
     f.push(Field::new(SERIES_ID, DataType::UInt64, false));

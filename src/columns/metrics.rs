@@ -7,13 +7,9 @@ use arrow::array::{
     ArrayRef, BooleanBuilder, Float64Builder, Int32Builder, Int64Builder, ListBuilder, RecordBatch,
     StringBuilder, TimestampNanosecondBuilder, UInt32Builder, UInt64Builder,
 };
-use opentelemetry_proto::tonic::common::v1::KeyValue;
-use opentelemetry_proto::tonic::metrics::v1::{
-    exemplar, number_data_point, Exemplar, ExponentialHistogramDataPoint, HistogramDataPoint,
-    NumberDataPoint, SummaryDataPoint,
-};
-
 use super::attributes::AttributeMapBuilder;
+use super::dict::StrDictBuilder;
+use super::value::{attribute_hash, AnyRef};
 use super::common::{
     finish_list_of_struct, timestamp_builder, ts, IdBuilder, ListOffsets, SPAN_ID_LEN, TRACE_ID_LEN,
 };
@@ -32,9 +28,11 @@ pub struct MetricContext<'a> {
 }
 
 /// A number point's or exemplar's value: exactly one of the two columns is set.
-enum NumberValue {
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub enum NumberValue {
     Double(f64),
     Int(i64),
+    #[default]
     None,
 }
 
@@ -74,16 +72,18 @@ struct ExemplarBuilder {
 }
 
 /// Columns every point table starts with.
-struct PointHeaderBuilder {
+pub struct PointHeaderBuilder {
     projection: super::Projection,
     context: ContextBuilder,
-    name: StringBuilder,
+    name: StrDictBuilder,
     description: StringBuilder,
     unit: StringBuilder,
     series_id: UInt64Builder,
     start: TimestampNanosecondBuilder,
     time: TimestampNanosecondBuilder,
     attributes: AttributeMapBuilder,
+    /// Sum of the open point's attribute hashes (its series identity).
+    attr_hash: u64,
     flags: UInt32Builder,
     exemplars: ExemplarBuilder,
 }
@@ -99,13 +99,14 @@ impl PointHeaderBuilder {
         Self {
             projection,
             context: ContextBuilder::new(projection),
-            name: StringBuilder::new(),
+            name: StrDictBuilder::default(),
             description: StringBuilder::new(),
             unit: StringBuilder::new(),
             series_id: UInt64Builder::new(),
             start: timestamp_builder(),
             time: timestamp_builder(),
             attributes: AttributeMapBuilder::default(),
+            attr_hash: 0,
             flags: UInt32Builder::new(),
             exemplars: ExemplarBuilder {
                 offsets: ListOffsets::default(),
@@ -119,42 +120,45 @@ impl PointHeaderBuilder {
     }
 }
 
-/// The fields of a point that the header needs, whatever its type.
-struct PointHeader<'a> {
-    start: u64,
-    time: u64,
-    attributes: &'a [KeyValue],
-    flags: u32,
-    exemplars: &'a [Exemplar],
+/// The header fields of a point, whatever its type (zero when absent).
+#[derive(Debug, Clone, Default)]
+pub struct PointFields {
+    pub start_time_unix_nano: u64,
+    pub time_unix_nano: u64,
+    pub flags: u32,
 }
 
-/// The header fields of each point type (all share these OTLP field names).
-trait PointFields {
-    fn header(&self) -> PointHeader<'_>;
+/// Count, sum, min and max of a histogram point.
+#[derive(Debug, Clone, Default)]
+pub struct HistogramFields {
+    pub count: u64,
+    pub sum: Option<f64>,
+    pub min: Option<f64>,
+    pub max: Option<f64>,
 }
 
-macro_rules! point_fields {
-    ($t:ty, |$p:ident| $exemplars:expr) => {
-        impl PointFields for $t {
-            fn header(&self) -> PointHeader<'_> {
-                let $p = self;
-                PointHeader {
-                    start: self.start_time_unix_nano,
-                    time: self.time_unix_nano,
-                    attributes: &self.attributes,
-                    flags: self.flags,
-                    exemplars: $exemplars,
-                }
-            }
-        }
-    };
+/// The scalar fields of an exponential histogram point.
+#[derive(Debug, Clone, Default)]
+pub struct ExpHistogramFields {
+    pub count: u64,
+    pub sum: Option<f64>,
+    pub min: Option<f64>,
+    pub max: Option<f64>,
+    pub scale: i32,
+    pub zero_count: u64,
+    pub zero_threshold: f64,
+    pub positive_offset: i32,
+    pub negative_offset: i32,
 }
 
-point_fields!(NumberDataPoint, |p| &p.exemplars);
-point_fields!(HistogramDataPoint, |p| &p.exemplars);
-point_fields!(ExponentialHistogramDataPoint, |p| &p.exemplars);
-// Summary points carry no exemplars.
-point_fields!(SummaryDataPoint, |_p| &[]);
+/// An exemplar's scalar fields, borrowed from the frame.
+#[derive(Debug, Clone, Default)]
+pub struct ExemplarFields<'a> {
+    pub time_unix_nano: u64,
+    pub value: NumberValue,
+    pub span_id: &'a [u8],
+    pub trace_id: &'a [u8],
+}
 
 /// Temporality, count, sum, min and max: shared by both histogram tables.
 #[derive(Default)]
@@ -194,47 +198,55 @@ impl HistogramStatsBuilder {
 }
 
 impl PointHeaderBuilder {
-    fn append(&mut self, r: &ResourceContext, s: &ScopeContext, m: &MetricContext, p: PointHeader) {
+    /// Whether exemplars (and summary quantiles) are kept.
+    pub fn keeps_nested(&self) -> bool {
+        self.projection.nested
+    }
+
+    /// One attribute of the open point: always hashed into its series id,
+    /// kept only when the projection asks for attributes.
+    pub fn attribute(&mut self, key: &str, value: &AnyRef<'_>) {
+        self.attr_hash = self
+            .attr_hash
+            .wrapping_add(attribute_hash(key, Some(value)));
+        if self.projection.attributes {
+            self.attributes.push(key, value);
+        }
+    }
+
+    pub fn exemplar_attribute(&mut self, key: &str, value: &AnyRef<'_>) {
+        self.exemplars.attributes.push(key, value);
+    }
+
+    /// Closes an exemplar of the open point (its attributes come first).
+    pub fn end_exemplar(&mut self, e: &ExemplarFields<'_>) {
+        let ex = &mut self.exemplars;
+        ex.offsets.push_items(1);
+        ex.attributes.finish_row();
+        ex.time.append_value(ts(e.time_unix_nano));
+        ex.value.append(e.value);
+        ex.span_id.append(e.span_id);
+        ex.trace_id.append(e.trace_id);
+    }
+
+    fn end_point(&mut self, r: &ResourceContext, s: &ScopeContext, m: &MetricContext, p: &PointFields) {
         self.context.append(r, s);
         self.name.append_value(m.name);
         self.description.append_value(m.description);
         self.unit.append_value(m.unit);
+        let set = std::mem::take(&mut self.attr_hash);
         self.series_id
-            .append_value(m.series.clone().finish_with_attributes(p.attributes));
-        self.start.append_value(ts(p.start));
-        self.time.append_value(ts(p.time));
-        // The series id above hashes the attributes, so they are read even when not kept.
-        self.attributes
-            .append_key_values(if self.projection.attributes {
-                p.attributes
-            } else {
-                &[]
-            });
+            .append_value(m.series.clone().finish_with_set_hash(set));
+        self.start.append_value(ts(p.start_time_unix_nano));
+        self.time.append_value(ts(p.time_unix_nano));
+        self.attributes.finish_row();
         self.flags.append_value(p.flags);
-        let exemplars = if self.projection.nested {
-            p.exemplars
-        } else {
-            &[]
-        };
-        let ex = &mut self.exemplars;
-        ex.offsets.push_items(exemplars.len());
-        for e in exemplars {
-            ex.attributes.append_key_values(&e.filtered_attributes);
-            ex.time.append_value(ts(e.time_unix_nano));
-            ex.value.append(match e.value {
-                Some(exemplar::Value::AsDouble(d)) => NumberValue::Double(d),
-                Some(exemplar::Value::AsInt(i)) => NumberValue::Int(i),
-                None => NumberValue::None,
-            });
-            ex.span_id.append(&e.span_id);
-            ex.trace_id.append(&e.trace_id);
-        }
-        ex.offsets.close_row();
+        self.exemplars.offsets.close_row();
     }
 
     fn finish(&mut self) -> Vec<ArrayRef> {
         let mut cols = self.context.finish();
-        cols.push(Arc::new(self.name.finish()));
+        cols.push(self.name.finish());
         cols.push(Arc::new(self.description.finish()));
         cols.push(Arc::new(self.unit.finish()));
         cols.push(Arc::new(self.series_id.finish()));
@@ -288,9 +300,14 @@ pub struct NumberBuilder {
 }
 
 impl NumberBuilder {
-    /// `metric_type` is "gauge" or "sum"; gauges have temporality 0 and are not monotonic.
+    pub fn header(&mut self) -> &mut PointHeaderBuilder {
+        &mut self.header
+    }
+
+    /// Closes a point row. `metric_type` is "gauge" or "sum"; gauges have
+    /// temporality 0 and are not monotonic.
     #[allow(clippy::too_many_arguments)]
-    pub fn append(
+    pub fn end_point(
         &mut self,
         r: &ResourceContext,
         s: &ScopeContext,
@@ -298,18 +315,15 @@ impl NumberBuilder {
         metric_type: &str,
         temporality: i32,
         monotonic: bool,
-        p: &NumberDataPoint,
+        p: &PointFields,
+        value: NumberValue,
     ) {
         self.rows += 1;
-        self.header.append(r, s, m, p.header());
+        self.header.end_point(r, s, m, p);
         self.metric_type.append_value(metric_type);
         self.temporality.append_value(temporality);
         self.monotonic.append_value(monotonic);
-        self.value.append(match p.value {
-            Some(number_data_point::Value::AsDouble(d)) => NumberValue::Double(d),
-            Some(number_data_point::Value::AsInt(i)) => NumberValue::Int(i),
-            None => NumberValue::None,
-        });
+        self.value.append(value);
     }
 
     pub fn finish(&mut self) -> RecordBatch {
@@ -334,22 +348,32 @@ pub struct HistogramBuilder {
 }
 
 impl HistogramBuilder {
-    pub fn append(
+    pub fn header(&mut self) -> &mut PointHeaderBuilder {
+        &mut self.header
+    }
+
+    pub fn push_bucket_count(&mut self, v: u64) {
+        self.bucket_counts.values().append_value(v);
+    }
+
+    pub fn push_explicit_bound(&mut self, v: f64) {
+        self.explicit_bounds.values().append_value(v);
+    }
+
+    /// Closes a point row; its buckets and bounds were pushed before.
+    pub fn end_point(
         &mut self,
         r: &ResourceContext,
         s: &ScopeContext,
         m: &MetricContext,
         temporality: i32,
-        p: &HistogramDataPoint,
+        p: &PointFields,
+        h: &HistogramFields,
     ) {
         self.rows += 1;
-        self.header.append(r, s, m, p.header());
-        self.stats.append(temporality, p.count, p.sum, p.min, p.max);
-        self.bucket_counts.values().append_slice(&p.bucket_counts);
+        self.header.end_point(r, s, m, p);
+        self.stats.append(temporality, h.count, h.sum, h.min, h.max);
         self.bucket_counts.append(true);
-        self.explicit_bounds
-            .values()
-            .append_slice(&p.explicit_bounds);
         self.explicit_bounds.append(true);
     }
 
@@ -379,33 +403,37 @@ pub struct ExpHistogramBuilder {
 }
 
 impl ExpHistogramBuilder {
-    pub fn append(
+    pub fn header(&mut self) -> &mut PointHeaderBuilder {
+        &mut self.header
+    }
+
+    pub fn push_positive(&mut self, v: u64) {
+        self.positive_counts.values().append_value(v);
+    }
+
+    pub fn push_negative(&mut self, v: u64) {
+        self.negative_counts.values().append_value(v);
+    }
+
+    /// Closes a point row; its bucket counts were pushed before.
+    pub fn end_point(
         &mut self,
         r: &ResourceContext,
         s: &ScopeContext,
         m: &MetricContext,
         temporality: i32,
-        p: &ExponentialHistogramDataPoint,
+        p: &PointFields,
+        h: &ExpHistogramFields,
     ) {
         self.rows += 1;
-        self.header.append(r, s, m, p.header());
-        self.stats.append(temporality, p.count, p.sum, p.min, p.max);
-        self.scale.append_value(p.scale);
-        self.zero_count.append_value(p.zero_count);
-        self.zero_threshold.append_value(p.zero_threshold);
-        let pos = p.positive.as_ref();
-        self.positive_offset
-            .append_value(pos.map_or(0, |b| b.offset));
-        self.positive_counts
-            .values()
-            .append_slice(pos.map_or(&[], |b| &b.bucket_counts));
+        self.header.end_point(r, s, m, p);
+        self.stats.append(temporality, h.count, h.sum, h.min, h.max);
+        self.scale.append_value(h.scale);
+        self.zero_count.append_value(h.zero_count);
+        self.zero_threshold.append_value(h.zero_threshold);
+        self.positive_offset.append_value(h.positive_offset);
         self.positive_counts.append(true);
-        let neg = p.negative.as_ref();
-        self.negative_offset
-            .append_value(neg.map_or(0, |b| b.offset));
-        self.negative_counts
-            .values()
-            .append_slice(neg.map_or(&[], |b| &b.bucket_counts));
+        self.negative_offset.append_value(h.negative_offset);
         self.negative_counts.append(true);
     }
 
@@ -450,27 +478,31 @@ impl Default for SummaryBuilder {
 }
 
 impl SummaryBuilder {
-    pub fn append(
+    pub fn header(&mut self) -> &mut PointHeaderBuilder {
+        &mut self.header
+    }
+
+    /// One quantile of the open point (only when nested columns are kept).
+    pub fn push_quantile(&mut self, quantile: f64, value: f64) {
+        self.quantile_offsets.push_items(1);
+        self.quantile.append_value(quantile);
+        self.value.append_value(value);
+    }
+
+    /// Closes a point row; its quantiles were pushed before.
+    pub fn end_point(
         &mut self,
         r: &ResourceContext,
         s: &ScopeContext,
         m: &MetricContext,
-        p: &SummaryDataPoint,
+        p: &PointFields,
+        count: u64,
+        sum: f64,
     ) {
         self.rows += 1;
-        self.header.append(r, s, m, p.header());
-        self.count.append_value(p.count);
-        self.sum.append_value(p.sum);
-        let quantiles = if self.header.projection.nested {
-            &p.quantile_values[..]
-        } else {
-            &[]
-        };
-        self.quantile_offsets.push_items(quantiles.len());
-        for q in quantiles {
-            self.quantile.append_value(q.quantile);
-            self.value.append_value(q.value);
-        }
+        self.header.end_point(r, s, m, p);
+        self.count.append_value(count);
+        self.sum.append_value(sum);
         self.quantile_offsets.close_row();
     }
 

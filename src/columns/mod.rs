@@ -4,11 +4,13 @@
 pub mod attributes;
 pub mod common;
 pub mod context;
+pub mod dict;
 pub mod logs;
 pub mod metric_schemas;
 pub mod metrics;
 pub mod series;
 pub mod spans;
+pub mod value;
 
 use arrow::array::RecordBatch;
 use arrow::datatypes::SchemaRef;
@@ -56,11 +58,28 @@ impl Table {
         }
     }
 
-    /// Recognizes a table by its schema (for Parquet input).
+    /// Recognizes a table by its schema (for Parquet input). A string column
+    /// may be plain Utf8 or dictionary-encoded either way (Parquet input casts it).
     pub fn from_schema(schema: &arrow::datatypes::Schema) -> Option<Table> {
-        Table::ALL
-            .into_iter()
-            .find(|t| t.schema().fields() == schema.fields())
+        Table::ALL.into_iter().find(|t| {
+            let ours = t.schema();
+            ours.fields().len() == schema.fields().len()
+                && ours.fields().iter().zip(schema.fields()).all(|(a, b)| {
+                    a.name() == b.name()
+                        && a.is_nullable() == b.is_nullable()
+                        && (a.data_type() == b.data_type()
+                            || (is_string_type(a.data_type()) && is_string_type(b.data_type())))
+                })
+        })
+    }
+}
+
+fn is_string_type(t: &arrow::datatypes::DataType) -> bool {
+    use arrow::datatypes::DataType;
+    match t {
+        DataType::Utf8 => true,
+        DataType::Dictionary(_, v) => **v == DataType::Utf8,
+        _ => false,
     }
 }
 

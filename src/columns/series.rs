@@ -2,16 +2,17 @@
 //! attributes. Stable across runs and builds (no std hasher), order-independent
 //! over attributes, so parallel decoders agree without a shared dictionary.
 
-use opentelemetry_proto::tonic::common::v1::{any_value::Value, AnyValue, KeyValue};
+use opentelemetry_proto::tonic::common::v1::KeyValue;
 
 use super::attributes::AttrText;
+use super::value::{attribute_hash, prost_attributes};
 
 #[derive(Debug, Clone, Default)]
 pub struct SeriesHasher {
     state: u64,
 }
 
-fn fnv1a(bytes: &[u8]) -> u64 {
+pub(crate) fn fnv1a(bytes: &[u8]) -> u64 {
     let mut h: u64 = 0xcbf2_9ce4_8422_2325;
     for &b in bytes {
         h ^= u64::from(b);
@@ -21,35 +22,16 @@ fn fnv1a(bytes: &[u8]) -> u64 {
 }
 
 /// SplitMix64 finalizer: spreads FNV's weak low bits.
-fn mix(mut z: u64) -> u64 {
+pub(crate) fn mix(mut z: u64) -> u64 {
     z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
     z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
     z ^ (z >> 31)
 }
 
-fn any_value_hash(v: Option<&AnyValue>) -> u64 {
-    match v.and_then(|v| v.value.as_ref()) {
-        Some(Value::StringValue(s)) => fnv1a(s.as_bytes()),
-        Some(Value::BoolValue(b)) => mix(1 ^ u64::from(*b)),
-        Some(Value::IntValue(i)) => mix(2u64.wrapping_add(*i as u64).rotate_left(7)),
-        Some(Value::DoubleValue(d)) => mix(3 ^ d.to_bits()),
-        Some(Value::BytesValue(b)) => mix(4 ^ fnv1a(b)),
-        Some(Value::StringValueStrindex(i)) => mix(8 ^ (*i as u64)),
-        Some(Value::ArrayValue(a)) => a
-            .values
-            .iter()
-            .fold(mix(5), |acc, v| mix(acc ^ any_value_hash(Some(v)))),
-        Some(Value::KvlistValue(kv)) => mix(6 ^ attribute_set_hash(&kv.values)),
-        None => mix(7),
-    }
-}
-
 /// Order-independent hash of a key-value set (a sum of per-pair hashes).
 fn attribute_set_hash(attrs: &[KeyValue]) -> u64 {
-    attrs.iter().fold(0u64, |acc, kv| {
-        acc.wrapping_add(mix(
-            fnv1a(kv.key.as_bytes()) ^ any_value_hash(kv.value.as_ref()).rotate_left(23)
-        ))
+    prost_attributes(attrs).fold(0u64, |acc, (k, v)| {
+        acc.wrapping_add(attribute_hash(k, Some(&v)))
     })
 }
 
@@ -69,13 +51,19 @@ impl SeriesHasher {
     }
 
     pub fn finish_with_attributes(self, attrs: &[KeyValue]) -> u64 {
-        mix(self.state.rotate_left(5) ^ attribute_set_hash(attrs))
+        self.finish_with_set_hash(attribute_set_hash(attrs))
+    }
+
+    /// Finishes with the summed `value::attribute_hash` of the point attributes.
+    pub fn finish_with_set_hash(self, set: u64) -> u64 {
+        mix(self.state.rotate_left(5) ^ set)
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use opentelemetry_proto::tonic::common::v1::{any_value::Value, AnyValue};
 
     fn kv(k: &str, v: Value) -> KeyValue {
         KeyValue {

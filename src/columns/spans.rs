@@ -4,9 +4,10 @@ use std::sync::{Arc, OnceLock};
 
 use arrow::array::{ArrayRef, Int32Builder, RecordBatch, StringBuilder, UInt32Builder};
 use arrow::datatypes::{DataType, Field, Schema, SchemaRef};
-use opentelemetry_proto::tonic::trace::v1::Span;
 
 use super::attributes::AttributeMapBuilder;
+use super::dict::{dict_type, StrDictBuilder};
+use super::value::AnyRef;
 use super::common::{
     finish_list_of_struct, id_fields, list_of_struct, timestamp_builder, timestamp_type, ts,
     IdBuilder, ListOffsets, SPAN_ID_LEN, TRACE_ID_LEN,
@@ -63,7 +64,7 @@ pub fn schema() -> SchemaRef {
             f.extend(id_fields(PARENT_SPAN_ID, SPAN_ID_LEN));
             f.push(Field::new("trace_state", DataType::Utf8, false));
             f.push(Field::new("flags", DataType::UInt32, false));
-            f.push(Field::new(NAME, DataType::Utf8, false));
+            f.push(Field::new(NAME, dict_type(), false));
             f.push(Field::new(KIND, DataType::Int32, false));
             f.push(Field::new(START, timestamp_type(), false));
             f.push(Field::new(END, timestamp_type(), false));
@@ -82,6 +83,41 @@ pub fn schema() -> SchemaRef {
             Arc::new(Schema::new(f))
         })
         .clone()
+}
+
+/// The scalar fields of a span, borrowed from the frame (zero when absent).
+#[derive(Debug, Clone, Default)]
+pub struct SpanFields<'a> {
+    pub trace_id: &'a [u8],
+    pub span_id: &'a [u8],
+    pub parent_span_id: &'a [u8],
+    pub trace_state: &'a str,
+    pub flags: u32,
+    pub name: &'a str,
+    pub kind: i32,
+    pub start_time_unix_nano: u64,
+    pub end_time_unix_nano: u64,
+    pub dropped_attributes_count: u32,
+    pub dropped_events_count: u32,
+    pub dropped_links_count: u32,
+    pub status_code: i32,
+    pub status_message: &'a str,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct EventFields<'a> {
+    pub time_unix_nano: u64,
+    pub name: &'a str,
+    pub dropped_attributes_count: u32,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct LinkFields<'a> {
+    pub trace_id: &'a [u8],
+    pub span_id: &'a [u8],
+    pub trace_state: &'a str,
+    pub dropped_attributes_count: u32,
+    pub flags: u32,
 }
 
 struct EventsBuilder {
@@ -111,7 +147,7 @@ pub struct SpanBuilder {
     parent_span_id: IdBuilder,
     trace_state: StringBuilder,
     flags: UInt32Builder,
-    name: StringBuilder,
+    name: StrDictBuilder,
     kind: Int32Builder,
     start: arrow::array::TimestampNanosecondBuilder,
     end: arrow::array::TimestampNanosecondBuilder,
@@ -142,7 +178,7 @@ impl SpanBuilder {
             parent_span_id: IdBuilder::new(SPAN_ID_LEN),
             trace_state: StringBuilder::new(),
             flags: UInt32Builder::new(),
-            name: StringBuilder::new(),
+            name: StrDictBuilder::default(),
             kind: Int32Builder::new(),
             start: timestamp_builder(),
             end: timestamp_builder(),
@@ -179,57 +215,75 @@ impl SpanBuilder {
         self.rows == 0
     }
 
-    pub fn append(&mut self, resource: &ResourceContext, scope: &ScopeContext, span: &Span) {
+    /// Whether record attributes are kept (parsers may skip them otherwise).
+    pub fn keeps_attributes(&self) -> bool {
+        self.projection.attributes
+    }
+
+    /// Whether events and links are kept.
+    pub fn keeps_nested(&self) -> bool {
+        self.projection.nested
+    }
+
+    /// One attribute of the span being parsed (only when kept).
+    pub fn attribute(&mut self, key: &str, value: &AnyRef<'_>) {
+        self.attributes.push(key, value);
+    }
+
+    /// One attribute of the event being parsed.
+    pub fn event_attribute(&mut self, key: &str, value: &AnyRef<'_>) {
+        self.events.attributes.push(key, value);
+    }
+
+    /// Closes an event of the span being parsed (its attributes come first).
+    pub fn end_event(&mut self, e: &EventFields<'_>) {
+        let ev = &mut self.events;
+        ev.offsets.push_items(1);
+        ev.time.append_value(ts(e.time_unix_nano));
+        ev.name.append_value(e.name);
+        ev.attributes.finish_row();
+        ev.dropped.append_value(e.dropped_attributes_count);
+    }
+
+    /// One attribute of the link being parsed.
+    pub fn link_attribute(&mut self, key: &str, value: &AnyRef<'_>) {
+        self.links.attributes.push(key, value);
+    }
+
+    /// Closes a link of the span being parsed (its attributes come first).
+    pub fn end_link(&mut self, l: &LinkFields<'_>) {
+        let ln = &mut self.links;
+        ln.offsets.push_items(1);
+        ln.trace_id.append(l.trace_id);
+        ln.span_id.append(l.span_id);
+        ln.trace_state.append_value(l.trace_state);
+        ln.attributes.finish_row();
+        ln.dropped.append_value(l.dropped_attributes_count);
+        ln.flags.append_value(l.flags);
+    }
+
+    /// Closes the span row: its attributes, events and links were appended before.
+    pub fn end_span(&mut self, resource: &ResourceContext, scope: &ScopeContext, span: &SpanFields<'_>) {
         self.rows += 1;
         self.context.append(resource, scope);
-        self.trace_id.append(&span.trace_id);
-        self.span_id.append(&span.span_id);
-        self.parent_span_id.append(&span.parent_span_id);
-        self.trace_state.append_value(&span.trace_state);
+        self.trace_id.append(span.trace_id);
+        self.span_id.append(span.span_id);
+        self.parent_span_id.append(span.parent_span_id);
+        self.trace_state.append_value(span.trace_state);
         self.flags.append_value(span.flags);
-        self.name.append_value(&span.name);
+        self.name.append_value(span.name);
         self.kind.append_value(span.kind);
         self.start.append_value(ts(span.start_time_unix_nano));
         self.end.append_value(ts(span.end_time_unix_nano));
-        let p = self.projection;
-        self.attributes
-            .append_key_values(if p.attributes { &span.attributes } else { &[] });
+        self.attributes.finish_row();
         self.dropped_attributes
             .append_value(span.dropped_attributes_count);
-
-        let (events, links) = if p.nested {
-            (&span.events[..], &span.links[..])
-        } else {
-            (&[][..], &[][..])
-        };
-        let ev = &mut self.events;
-        ev.offsets.push_items(events.len());
-        for e in events {
-            ev.time.append_value(ts(e.time_unix_nano));
-            ev.name.append_value(&e.name);
-            ev.attributes.append_key_values(&e.attributes);
-            ev.dropped.append_value(e.dropped_attributes_count);
-        }
-        ev.offsets.close_row();
+        self.events.offsets.close_row();
         self.dropped_events.append_value(span.dropped_events_count);
-
-        let ln = &mut self.links;
-        ln.offsets.push_items(links.len());
-        for l in links {
-            ln.trace_id.append(&l.trace_id);
-            ln.span_id.append(&l.span_id);
-            ln.trace_state.append_value(&l.trace_state);
-            ln.attributes.append_key_values(&l.attributes);
-            ln.dropped.append_value(l.dropped_attributes_count);
-            ln.flags.append_value(l.flags);
-        }
-        ln.offsets.close_row();
+        self.links.offsets.close_row();
         self.dropped_links.append_value(span.dropped_links_count);
-
-        let status = span.status.as_ref();
-        self.status_code.append_value(status.map_or(0, |s| s.code));
-        self.status_message
-            .append_value(status.map_or("", |s| s.message.as_str()));
+        self.status_code.append_value(span.status_code);
+        self.status_message.append_value(span.status_message);
     }
 
     pub fn finish(&mut self) -> RecordBatch {
@@ -240,7 +294,7 @@ impl SpanBuilder {
         cols.extend(self.parent_span_id.finish());
         cols.push(Arc::new(self.trace_state.finish()));
         cols.push(Arc::new(self.flags.finish()));
-        cols.push(Arc::new(self.name.finish()));
+        cols.push(self.name.finish());
         cols.push(Arc::new(self.kind.finish()));
         cols.push(Arc::new(self.start.finish()));
         cols.push(Arc::new(self.end.finish()));

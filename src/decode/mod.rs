@@ -1,9 +1,13 @@
-//! Decoders: one per encoding (protobuf via prost, OTLP/JSON by hand), both
-//! producing the same OTLP messages, which `to_columns` turns into Arrow batches.
+//! Decoders: one per encoding, both feeding the same column builders
+//! (`columns`). Protobuf goes through `wire`, a one-pass parser over the
+//! frame's bytes. `decode_message` + `to_columns` (prost messages, then
+//! columns) is the previous path, kept as the reference for tests and
+//! benchmarks and for OTLP/JSON until it streams too.
 
 pub mod json;
 pub mod proto;
 pub mod to_columns;
+pub mod wire;
 
 use std::fmt;
 
@@ -14,6 +18,7 @@ use prost::Message;
 
 use crate::cli::SignalArg;
 use crate::error::FrameProblem;
+use crate::columns::Projection;
 
 pub use to_columns::{DecodedFrame, FrameStats, PointType};
 
@@ -58,8 +63,121 @@ pub fn unwrap_frame(data: Vec<u8>) -> Result<Vec<u8>, FrameProblem> {
     crate::input::zstd_frame::unzstd_frame(data, crate::input::limits::DEFAULT_MAX_FRAME_BYTES)
 }
 
+/// Whether the bytes could be JSON text: an object or array after optional whitespace.
+fn looks_like_json(data: &[u8]) -> bool {
+    matches!(
+        data.iter().find(|b| !b.is_ascii_whitespace()),
+        Some(b'{' | b'[')
+    )
+}
+
 fn is_json(data: &[u8]) -> bool {
-    data.iter().find(|b| !b.is_ascii_whitespace()) == Some(&b'{')
+    looks_like_json(data) && !wire::is_well_formed_request(data)
+}
+
+/// How to decode a frame.
+#[derive(Debug, Clone, Copy)]
+pub struct DecodeOptions {
+    /// Decode as this signal instead of sniffing.
+    pub forced: Option<Signal>,
+    /// Build columns only for this signal (others are counted).
+    pub only_signal: Option<Signal>,
+    /// Columns to build; None: counts only (`inspect`).
+    pub projection: Option<Projection>,
+    pub batch_rows: usize,
+}
+
+/// Decodes one (already unwrapped) message into columns and counts.
+///
+/// JSON or protobuf is told by structure: bytes that are a well-formed
+/// export request on the wire are protobuf even when they start like JSON
+/// (a first resource record of 123 bytes starts with `\n{`); if such bytes
+/// fail as protobuf but parse as JSON, they are JSON.
+pub fn decode_frame(data: &[u8], opts: &DecodeOptions) -> Result<DecodedFrame, FrameProblem> {
+    if looks_like_json(data) {
+        if !wire::is_well_formed_request(data) {
+            return decode_json(data, opts);
+        }
+        return decode_protobuf(data, opts).or_else(|e| decode_json(data, opts).map_err(|_| e));
+    }
+    decode_protobuf(data, opts)
+}
+
+fn projection_for(signal: Signal, opts: &DecodeOptions) -> Option<Projection> {
+    opts.projection
+        .filter(|_| opts.only_signal.is_none_or(|s| s == signal))
+}
+
+fn decode_protobuf(data: &[u8], opts: &DecodeOptions) -> Result<DecodedFrame, FrameProblem> {
+    let sniffed = opts
+        .forced
+        .map_or_else(|| proto::sniff_signal(data), proto::Sniffed::Signal);
+    match sniffed {
+        proto::Sniffed::Signal(s) => wire::decode(data, s, projection_for(s, opts), opts.batch_rows),
+        // Records that fit no signal are reported, never dropped as empty.
+        proto::Sniffed::Unknown => Err(FrameProblem::UnknownSignal),
+        // No record to sniff: valid only if it is an (empty) export request at all.
+        proto::Sniffed::Empty => {
+            wire::decode(data, Signal::Traces, None, 1).map(|_| DecodedFrame::default())
+        }
+    }
+}
+
+/// OTLP/JSON through the reference path (JSON value → messages → columns).
+fn decode_json(data: &[u8], opts: &DecodeOptions) -> Result<DecodedFrame, FrameProblem> {
+    let Some(request) = decode_message_json(data, opts.forced)? else {
+        return Ok(DecodedFrame::default());
+    };
+    check_times(&request)?;
+    Ok(to_columns::to_columns_projected(
+        &request,
+        opts.batch_rows,
+        projection_for(request.signal(), opts),
+    ))
+}
+
+/// Every time field of a request must fit a Timestamp(ns): below 2^63.
+pub fn check_times(request: &Request) -> Result<(), FrameProblem> {
+    let t = wire::check_time;
+    match request {
+        Request::Traces(r) => {
+            for span in r.resource_spans.iter().flat_map(|r| &r.scope_spans).flat_map(|s| &s.spans) {
+                t("start_time_unix_nano", span.start_time_unix_nano)?;
+                t("end_time_unix_nano", span.end_time_unix_nano)?;
+                for e in &span.events {
+                    t("events.time_unix_nano", e.time_unix_nano)?;
+                }
+            }
+        }
+        Request::Logs(r) => {
+            for log in r.resource_logs.iter().flat_map(|r| &r.scope_logs).flat_map(|s| &s.log_records) {
+                t("time_unix_nano", log.time_unix_nano)?;
+                t("observed_time_unix_nano", log.observed_time_unix_nano)?;
+            }
+        }
+        Request::Metrics(r) => {
+            use opentelemetry_proto::tonic::metrics::v1::metric::Data;
+            let metrics = r.resource_metrics.iter().flat_map(|r| &r.scope_metrics).flat_map(|s| &s.metrics);
+            for data in metrics.filter_map(|m| m.data.as_ref()) {
+                let mut times: Vec<(u64, u64, Vec<u64>)> = Vec::new();
+                match data {
+                    Data::Gauge(g) => times.extend(g.data_points.iter().map(|p| (p.start_time_unix_nano, p.time_unix_nano, p.exemplars.iter().map(|e| e.time_unix_nano).collect()))),
+                    Data::Sum(g) => times.extend(g.data_points.iter().map(|p| (p.start_time_unix_nano, p.time_unix_nano, p.exemplars.iter().map(|e| e.time_unix_nano).collect()))),
+                    Data::Histogram(g) => times.extend(g.data_points.iter().map(|p| (p.start_time_unix_nano, p.time_unix_nano, p.exemplars.iter().map(|e| e.time_unix_nano).collect()))),
+                    Data::ExponentialHistogram(g) => times.extend(g.data_points.iter().map(|p| (p.start_time_unix_nano, p.time_unix_nano, p.exemplars.iter().map(|e| e.time_unix_nano).collect()))),
+                    Data::Summary(g) => times.extend(g.data_points.iter().map(|p| (p.start_time_unix_nano, p.time_unix_nano, Vec::new()))),
+                }
+                for (start, time, exemplars) in times {
+                    t("start_time_unix_nano", start)?;
+                    t("time_unix_nano", time)?;
+                    for e in exemplars {
+                        t("exemplars.time_unix_nano", e)?;
+                    }
+                }
+            }
+        }
+    }
+    Ok(())
 }
 
 /// Decodes one (already unwrapped) message. `forced` overrides sniffing.
@@ -69,6 +187,19 @@ pub fn decode_message(
     forced: Option<Signal>,
 ) -> Result<Option<Request>, FrameProblem> {
     if is_json(data) {
+        return decode_message_json(data, forced);
+    }
+    decode_message_protobuf(data, forced)
+}
+
+/// The JSON half of `decode_message`. An object without a signal key is an
+/// empty request (OTLP receivers ignore unknown fields): None, or an empty
+/// request of the forced signal.
+fn decode_message_json(
+    data: &[u8],
+    forced: Option<Signal>,
+) -> Result<Option<Request>, FrameProblem> {
+    {
         // FrameProblem::InvalidJson says "invalid JSON: " itself: a syntax error's text must not repeat it.
         let value = json::parse(data).map_err(|e| match e {
             json::JsonError::Syntax(m) => FrameProblem::InvalidJson(m),
@@ -81,15 +212,31 @@ pub fn decode_message(
             }
             (Some(f), _) => f,
             (None, Ok(s)) => s,
-            (None, Err(_)) => return Err(FrameProblem::UnknownSignal),
+            (None, Err(_)) if value.is_object() => return Ok(None),
+            (None, Err(_)) => {
+                return Err(FrameProblem::InvalidJson(
+                    "an export request must be a JSON object".into(),
+                ))
+            }
         };
+        if !value.is_object() {
+            return Err(FrameProblem::InvalidJson(
+                "an export request must be a JSON object".into(),
+            ));
+        }
         let invalid = |e: json::JsonError| FrameProblem::InvalidJson(e.to_string());
         return Ok(Some(match signal {
             Signal::Traces => Request::Traces(json::traces_from_value(&value).map_err(invalid)?),
             Signal::Metrics => Request::Metrics(json::metrics_from_value(&value).map_err(invalid)?),
             Signal::Logs => Request::Logs(json::logs_from_value(&value).map_err(invalid)?),
-        }));
+        }))
     }
+}
+
+fn decode_message_protobuf(
+    data: &[u8],
+    forced: Option<Signal>,
+) -> Result<Option<Request>, FrameProblem> {
     let sniffed = forced.map_or_else(|| proto::sniff_signal(data), proto::Sniffed::Signal);
     let signal = match sniffed {
         proto::Sniffed::Signal(s) => s,

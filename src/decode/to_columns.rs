@@ -2,15 +2,21 @@
 
 use std::collections::BTreeSet;
 
+use opentelemetry_proto::tonic::common::v1::KeyValue;
+use opentelemetry_proto::tonic::logs::v1::LogRecord;
 use opentelemetry_proto::tonic::metrics::v1::metric::Data;
+use opentelemetry_proto::tonic::metrics::v1::{exemplar, number_data_point, Exemplar, NumberDataPoint};
+use opentelemetry_proto::tonic::trace::v1::Span;
 
 use super::{Request, Signal};
 use crate::columns::context::{ResourceContext, ScopeContext};
-use crate::columns::logs::LogBuilder;
+use crate::columns::logs::{LogBuilder, LogFields};
 use crate::columns::metrics::{
-    metric_series_hasher, resource_series_hasher, MetricBuilders, MetricContext,
+    metric_series_hasher, resource_series_hasher, ExemplarFields, ExpHistogramFields,
+    HistogramFields, MetricBuilders, MetricContext, NumberValue, PointFields, PointHeaderBuilder,
 };
-use crate::columns::spans::SpanBuilder;
+use crate::columns::spans::{EventFields, LinkFields, SpanBuilder, SpanFields};
+use crate::columns::value::{prost_attributes, AnyRef};
 use crate::columns::{Projection, Table, TableBatch};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -131,7 +137,7 @@ pub fn to_columns_projected(
                         out.stats.see_time(span.start_time_unix_nano);
                         out.stats.see_time(span.end_time_unix_nano);
                         if build_columns {
-                            b.append(&resource, &scope, span);
+                            append_span(&mut b, &resource, &scope, span);
                             if b.len() >= batch_rows {
                                 out.tables.push(TableBatch {
                                     table: Table::Spans,
@@ -167,7 +173,7 @@ pub fn to_columns_projected(
                         };
                         out.stats.see_time(t);
                         if build_columns {
-                            b.append(&resource, &scope, log);
+                            append_log(&mut b, &resource, &scope, log);
                             if b.len() >= batch_rows {
                                 out.tables.push(TableBatch {
                                     table: Table::Logs,
@@ -238,48 +244,7 @@ fn metrics_to_columns(
                 if !build {
                     continue;
                 }
-                match data {
-                    Data::Gauge(g) => {
-                        for p in &g.data_points {
-                            b.number.append(&resource, &scope, &m, "gauge", 0, false, p);
-                        }
-                    }
-                    Data::Sum(s) => {
-                        for p in &s.data_points {
-                            b.number.append(
-                                &resource,
-                                &scope,
-                                &m,
-                                "sum",
-                                s.aggregation_temporality,
-                                s.is_monotonic,
-                                p,
-                            );
-                        }
-                    }
-                    Data::Histogram(h) => {
-                        for p in &h.data_points {
-                            b.histogram
-                                .append(&resource, &scope, &m, h.aggregation_temporality, p);
-                        }
-                    }
-                    Data::ExponentialHistogram(h) => {
-                        for p in &h.data_points {
-                            b.exp_histogram.append(
-                                &resource,
-                                &scope,
-                                &m,
-                                h.aggregation_temporality,
-                                p,
-                            );
-                        }
-                    }
-                    Data::Summary(s) => {
-                        for p in &s.data_points {
-                            b.summary.append(&resource, &scope, &m, p);
-                        }
-                    }
-                }
+                append_metric(&mut b, &resource, &scope, &m, data);
                 flush_metrics(&mut b, batch_rows, &mut out.tables);
             }
         }
@@ -287,8 +252,176 @@ fn metrics_to_columns(
     flush_metrics(&mut b, 1, &mut out.tables);
 }
 
+fn append_span(b: &mut SpanBuilder, r: &ResourceContext, s: &ScopeContext, span: &Span) {
+    if b.keeps_attributes() {
+        prost_attributes(&span.attributes).for_each(|(k, v)| b.attribute(k, &v));
+    }
+    if b.keeps_nested() {
+        for e in &span.events {
+            prost_attributes(&e.attributes).for_each(|(k, v)| b.event_attribute(k, &v));
+            b.end_event(&EventFields {
+                time_unix_nano: e.time_unix_nano,
+                name: &e.name,
+                dropped_attributes_count: e.dropped_attributes_count,
+            });
+        }
+        for l in &span.links {
+            prost_attributes(&l.attributes).for_each(|(k, v)| b.link_attribute(k, &v));
+            b.end_link(&LinkFields {
+                trace_id: &l.trace_id,
+                span_id: &l.span_id,
+                trace_state: &l.trace_state,
+                dropped_attributes_count: l.dropped_attributes_count,
+                flags: l.flags,
+            });
+        }
+    }
+    let status = span.status.as_ref();
+    b.end_span(
+        r,
+        s,
+        &SpanFields {
+            trace_id: &span.trace_id,
+            span_id: &span.span_id,
+            parent_span_id: &span.parent_span_id,
+            trace_state: &span.trace_state,
+            flags: span.flags,
+            name: &span.name,
+            kind: span.kind,
+            start_time_unix_nano: span.start_time_unix_nano,
+            end_time_unix_nano: span.end_time_unix_nano,
+            dropped_attributes_count: span.dropped_attributes_count,
+            dropped_events_count: span.dropped_events_count,
+            dropped_links_count: span.dropped_links_count,
+            status_code: status.map_or(0, |s| s.code),
+            status_message: status.map_or("", |s| s.message.as_str()),
+        },
+    );
+}
+
+fn append_log(b: &mut LogBuilder, r: &ResourceContext, s: &ScopeContext, log: &LogRecord) {
+    if b.keeps_attributes() {
+        prost_attributes(&log.attributes).for_each(|(k, v)| b.attribute(k, &v));
+    }
+    b.end_record(
+        r,
+        s,
+        &LogFields {
+            time_unix_nano: log.time_unix_nano,
+            observed_time_unix_nano: log.observed_time_unix_nano,
+            severity_number: log.severity_number,
+            severity_text: &log.severity_text,
+            body: log.body.as_ref().map(|v| AnyRef::from_prost(Some(v))),
+            dropped_attributes_count: log.dropped_attributes_count,
+            flags: log.flags,
+            trace_id: &log.trace_id,
+            span_id: &log.span_id,
+            event_name: &log.event_name,
+        },
+    );
+}
+
+/// Point attributes and exemplars into a table's header.
+fn point_header(
+    h: &mut PointHeaderBuilder,
+    attributes: &[KeyValue],
+    exemplars: &[Exemplar],
+    start: u64,
+    time: u64,
+    flags: u32,
+) -> PointFields {
+    prost_attributes(attributes).for_each(|(k, v)| h.attribute(k, &v));
+    if h.keeps_nested() {
+        for e in exemplars {
+            prost_attributes(&e.filtered_attributes).for_each(|(k, v)| h.exemplar_attribute(k, &v));
+            h.end_exemplar(&ExemplarFields {
+                time_unix_nano: e.time_unix_nano,
+                value: match e.value {
+                    Some(exemplar::Value::AsDouble(d)) => NumberValue::Double(d),
+                    Some(exemplar::Value::AsInt(i)) => NumberValue::Int(i),
+                    None => NumberValue::None,
+                },
+                span_id: &e.span_id,
+                trace_id: &e.trace_id,
+            });
+        }
+    }
+    PointFields {
+        start_time_unix_nano: start,
+        time_unix_nano: time,
+        flags,
+    }
+}
+
+fn append_metric(
+    b: &mut MetricBuilders,
+    r: &ResourceContext,
+    s: &ScopeContext,
+    m: &MetricContext,
+    data: &Data,
+) {
+    let number = |p: &NumberDataPoint| match p.value {
+        Some(number_data_point::Value::AsDouble(d)) => NumberValue::Double(d),
+        Some(number_data_point::Value::AsInt(i)) => NumberValue::Int(i),
+        None => NumberValue::None,
+    };
+    match data {
+        Data::Gauge(g) => {
+            for p in &g.data_points {
+                let f = point_header(b.number.header(), &p.attributes, &p.exemplars, p.start_time_unix_nano, p.time_unix_nano, p.flags);
+                b.number.end_point(r, s, m, "gauge", 0, false, &f, number(p));
+            }
+        }
+        Data::Sum(sum) => {
+            for p in &sum.data_points {
+                let f = point_header(b.number.header(), &p.attributes, &p.exemplars, p.start_time_unix_nano, p.time_unix_nano, p.flags);
+                b.number.end_point(r, s, m, "sum", sum.aggregation_temporality, sum.is_monotonic, &f, number(p));
+            }
+        }
+        Data::Histogram(h) => {
+            for p in &h.data_points {
+                let f = point_header(b.histogram.header(), &p.attributes, &p.exemplars, p.start_time_unix_nano, p.time_unix_nano, p.flags);
+                p.bucket_counts.iter().for_each(|&c| b.histogram.push_bucket_count(c));
+                p.explicit_bounds.iter().for_each(|&x| b.histogram.push_explicit_bound(x));
+                let stats = HistogramFields { count: p.count, sum: p.sum, min: p.min, max: p.max };
+                b.histogram.end_point(r, s, m, h.aggregation_temporality, &f, &stats);
+            }
+        }
+        Data::ExponentialHistogram(h) => {
+            for p in &h.data_points {
+                let f = point_header(b.exp_histogram.header(), &p.attributes, &p.exemplars, p.start_time_unix_nano, p.time_unix_nano, p.flags);
+                let (pos, neg) = (p.positive.as_ref(), p.negative.as_ref());
+                pos.iter().flat_map(|x| &x.bucket_counts).for_each(|&c| b.exp_histogram.push_positive(c));
+                neg.iter().flat_map(|x| &x.bucket_counts).for_each(|&c| b.exp_histogram.push_negative(c));
+                let stats = ExpHistogramFields {
+                    count: p.count,
+                    sum: p.sum,
+                    min: p.min,
+                    max: p.max,
+                    scale: p.scale,
+                    zero_count: p.zero_count,
+                    zero_threshold: p.zero_threshold,
+                    positive_offset: pos.map_or(0, |x| x.offset),
+                    negative_offset: neg.map_or(0, |x| x.offset),
+                };
+                b.exp_histogram.end_point(r, s, m, h.aggregation_temporality, &f, &stats);
+            }
+        }
+        Data::Summary(sm) => {
+            for p in &sm.data_points {
+                // Summary points carry no exemplars.
+                let f = point_header(b.summary.header(), &p.attributes, &[], p.start_time_unix_nano, p.time_unix_nano, p.flags);
+                if b.summary.header().keeps_nested() {
+                    p.quantile_values.iter().for_each(|q| b.summary.push_quantile(q.quantile, q.value));
+                }
+                b.summary.end_point(r, s, m, &f, p.count, p.sum);
+            }
+        }
+    }
+}
+
 /// Emits every metric table holding at least `min_rows` rows.
-fn flush_metrics(b: &mut MetricBuilders, min_rows: usize, tables: &mut Vec<TableBatch>) {
+pub(crate) fn flush_metrics(b: &mut MetricBuilders, min_rows: usize, tables: &mut Vec<TableBatch>) {
     if b.number.rows >= min_rows {
         tables.push(TableBatch {
             table: Table::MetricPoints,
@@ -376,8 +509,10 @@ pub fn from_tables(tables: Vec<TableBatch>) -> DecodedFrame {
                 }
             }
         }
-        if let Some(services) = b.column_by_name(crate::columns::context::SERVICE_NAME) {
-            let services = services.as_string::<i32>();
+        let services = b
+            .column_by_name(crate::columns::context::SERVICE_NAME)
+            .and_then(|c| crate::columns::dict::StrColumn::of(c.as_ref()));
+        if let Some(services) = services {
             for s in services.iter().flatten() {
                 if !stats.services.contains(s) {
                     stats.services.insert(s.to_owned());

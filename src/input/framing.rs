@@ -100,6 +100,9 @@ impl<R: BufRead> FrameReader<R> {
         let first = head.iter().find(|b| !b.is_ascii_whitespace()).copied();
         let framing = match first {
             None => Framing::Empty,
+            // A protobuf request whose first resource record is 123 bytes long
+            // starts with `\n{`: the structure decides, not the first byte.
+            Some(b'{') if crate::decode::wire::starts_like_request(head) => Framing::SingleProto,
             Some(b'{') => Framing::JsonLines, // refined below
             // Field 1 (resource records), wire type LEN: a bare export request.
             Some(_) if head[0] == 0x0a => Framing::SingleProto,

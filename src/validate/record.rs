@@ -4,10 +4,11 @@
 use std::cmp::Ordering;
 use std::collections::HashMap;
 
-use arrow::array::{Array, AsArray, BinaryArray, FixedSizeBinaryArray, RecordBatch, StringArray};
+use arrow::array::{Array, AsArray, BinaryArray, FixedSizeBinaryArray, RecordBatch};
 use arrow::datatypes::TimestampNanosecondType;
 
 use crate::columns::context::SERVICE_NAME;
+use crate::columns::dict::StrColumn;
 use crate::columns::spans::{END, NAME, PARENT_SPAN_ID, SPAN_ID, START, TRACE_ID};
 use crate::columns::Table;
 use crate::decode::DecodedFrame;
@@ -120,8 +121,8 @@ pub(crate) fn extract(decoded: &DecodedFrame, partitions: usize) -> Result<Frame
             c.as_primitive_opt::<TimestampNanosecondType>()
         })?;
         let end = column(b, END, |c| c.as_primitive_opt::<TimestampNanosecondType>())?;
-        let name: &StringArray = column(b, NAME, |c| c.as_string_opt::<i32>())?;
-        let service: &StringArray = column(b, SERVICE_NAME, |c| c.as_string_opt::<i32>())?;
+        let name = str_column(b, NAME)?;
+        let service = str_column(b, SERVICE_NAME)?;
         for row in 0..b.num_rows() {
             let trace_id = TraceId::from_slice(trace.get(row));
             let key = (
@@ -175,6 +176,15 @@ impl<'a> IdColumn<'a> {
             &[]
         }
     }
+}
+
+fn str_column<'a>(batch: &'a RecordBatch, name: &str) -> Result<StrColumn<'a>> {
+    batch
+        .column_by_name(name)
+        .and_then(|c| StrColumn::of(c.as_ref()))
+        .ok_or_else(|| {
+            Error::Aggregate(format!("validate: spans table has no usable column {name}"))
+        })
 }
 
 fn column<'a, A: 'a>(

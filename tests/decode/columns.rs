@@ -11,8 +11,11 @@ pub fn column<'a>(b: &'a RecordBatch, name: &str) -> &'a dyn Array {
         .as_ref()
 }
 
+/// A string column's values, plain or dictionary-encoded.
 pub fn strs(b: &RecordBatch, name: &str) -> Vec<Option<String>> {
-    column(b, name)
+    let plain = arrow::compute::cast(column(b, name), &arrow::datatypes::DataType::Utf8)
+        .unwrap_or_else(|e| panic!("{name} is no string column: {e}"));
+    plain
         .as_string::<i32>()
         .iter()
         .map(|s| s.map(str::to_owned))

@@ -201,12 +201,18 @@ fn invalid_json_syntax_names_line_and_column() {
     assert!(err.contains(&prefix), "{err}");
     assert!(err.contains("EOF"), "{err}");
 
-    // Valid JSON without any signal key.
+    // Valid JSON without any signal key is an empty request, not a bad frame:
+    // the file holds no records at all.
     std::fs::write(&p, b"{\"resource\": {}}\n").expect("write");
+    let err = inspect_fails(&[s(&p)], None);
+    assert!(err.contains(&format!("no OTLP data in {}", p.display())), "{err}");
+
+    // JSON that is not an object is a bad frame.
+    std::fs::write(&p, b"{}\n[1, 2]\n").expect("write");
     let err = inspect_fails(&[s(&p)], None);
     assert!(
         err.contains(&format!(
-            "error: {}: frame 0 at byte 0: unknown signal",
+            "error: {}: frame 1 at byte 3: invalid JSON: an export request must be a JSON object",
             p.display()
         )),
         "{err}"

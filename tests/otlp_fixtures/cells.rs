@@ -29,6 +29,24 @@ pub(super) fn context(
 
 // Reconstruction (Parquet side).
 
+/// The batch with dictionary-encoded string columns cast to plain Utf8, so
+/// cells read the same whatever the encoding.
+pub fn plain_strings(batch: &RecordBatch) -> RecordBatch {
+    use arrow::datatypes::{DataType, Field, Schema};
+    let mut fields = Vec::new();
+    let mut columns = Vec::new();
+    for (f, c) in batch.schema().fields().iter().zip(batch.columns()) {
+        if let DataType::Dictionary(_, v) = f.data_type() {
+            columns.push(arrow::compute::cast(c, v).expect("dictionary to its value type"));
+            fields.push(Field::new(f.name(), (**v).clone(), f.is_nullable()));
+        } else {
+            columns.push(c.clone());
+            fields.push(f.as_ref().clone());
+        }
+    }
+    RecordBatch::try_new(std::sync::Arc::new(Schema::new(fields)), columns).expect("same columns")
+}
+
 pub fn col<'a, T: 'static>(batch: &'a RecordBatch, name: &str) -> &'a T {
     let c = batch
         .column_by_name(name)

@@ -152,6 +152,7 @@ fn exemplars_at(batch: &RecordBatch, row: usize) -> Vec<Exemplar> {
 }
 
 pub fn number_points_from(batch: &RecordBatch) -> Vec<NumberRow> {
+    let batch = &super::cells::plain_strings(batch);
     (0..batch.num_rows())
         .map(|row| {
             let as_double = col::<Float64Array>(batch, "as_double");
@@ -188,6 +189,7 @@ pub fn number_points_from(batch: &RecordBatch) -> Vec<NumberRow> {
 pub fn histogram_points_from(
     batch: &RecordBatch,
 ) -> Vec<(Context, MetricHeader, i32, HistogramDataPoint)> {
+    let batch = &super::cells::plain_strings(batch);
     (0..batch.num_rows())
         .map(|row| {
             let bounds = col::<ListArray>(batch, "explicit_bounds").value(row);
@@ -220,6 +222,7 @@ pub fn histogram_points_from(
 pub fn exp_histogram_points_from(
     batch: &RecordBatch,
 ) -> Vec<(Context, MetricHeader, i32, ExponentialHistogramDataPoint)> {
+    let batch = &super::cells::plain_strings(batch);
     (0..batch.num_rows())
         .map(|row| {
             let buckets = |side: &str| {
@@ -255,6 +258,7 @@ pub fn exp_histogram_points_from(
 }
 
 pub fn summary_points_from(batch: &RecordBatch) -> Vec<(Context, MetricHeader, SummaryDataPoint)> {
+    let batch = &super::cells::plain_strings(batch);
     (0..batch.num_rows())
         .map(|row| {
             let q = struct_list(batch, "quantile_values", row);

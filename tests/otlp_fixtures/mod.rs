@@ -42,6 +42,7 @@ pub use cells::*;
 #[allow(unused_imports)]
 pub use metric_rows::*;
 pub use requests::*;
+#[allow(unused_imports)]
 pub use span_log_rows::*;
 
 pub fn binary() -> Command {

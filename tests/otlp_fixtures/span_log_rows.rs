@@ -46,6 +46,7 @@ pub fn source_logs(req: &ExportLogsServiceRequest) -> Vec<(Context, LogRecord)> 
 // Reconstruction (Parquet side).
 
 pub fn spans_from(batch: &RecordBatch) -> Vec<(Context, Span)> {
+    let batch = &super::cells::plain_strings(batch);
     (0..batch.num_rows())
         .map(|row| {
             let events = struct_list(batch, "events", row);
@@ -110,6 +111,7 @@ pub fn spans_from(batch: &RecordBatch) -> Vec<(Context, Span)> {
 }
 
 pub fn logs_from(batch: &RecordBatch) -> Vec<(Context, LogRecord)> {
+    let batch = &super::cells::plain_strings(batch);
     (0..batch.num_rows())
         .map(|row| {
             let body = col::<StringArray>(batch, "body");
