@@ -282,10 +282,8 @@ pub fn read(paths: &[PathBuf], opts: ReadOptions) -> Result<BatchStream> {
 pub fn read_bytes(data: &[u8], opts: ReadOptions) -> Result<BatchStream> {
     static NEXT: AtomicU64 = AtomicU64::new(0);
     let n = NEXT.fetch_add(1, Ordering::Relaxed);
-    let temp = std::env::temp_dir().join(format!(
-        ".otlp-analytics-bytes-{}-{n}",
-        std::process::id()
-    ));
+    let temp =
+        std::env::temp_dir().join(format!(".otlp-analytics-bytes-{}-{n}", std::process::id()));
     std::fs::write(&temp, data).map_err(|e| Error::io(temp.display(), e))?;
     let sources = vec![InputSource::File(temp.clone())];
     read_sources(sources, opts, Some(temp))

@@ -166,8 +166,7 @@ impl<'a> TableFiles<'a> {
             Entry::Vacant(e) => {
                 let path = table_path(self.dir, tb.table);
                 let schema = schema_with_unit(&tb.table.schema(), self.time_unit);
-                let writer =
-                    TableWriter::create(&path, schema.clone(), &self.options, self.force)?;
+                let writer = TableWriter::create(&path, schema.clone(), &self.options, self.force)?;
                 e.insert((schema, writer))
             }
         };

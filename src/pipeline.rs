@@ -379,12 +379,12 @@ where
     let decoded = match work {
         Work::End { bytes, framing } => return Outcome::End { bytes, framing },
         Work::Bad(p) => return Outcome::Bad(p),
-        Work::Frame { data } => match unzip(data, opts, budget, held)
-            .and_then(|data| decode_frame(data, opts))
-        {
-            Ok(d) => d,
-            Err(p) => return Outcome::Bad(p),
-        },
+        Work::Frame { data } => {
+            match unzip(data, opts, budget, held).and_then(|data| decode_frame(data, opts)) {
+                Ok(d) => d,
+                Err(p) => return Outcome::Bad(p),
+            }
+        }
         Work::ParquetSlice { input, slice } => match parquet::read_slice(&input, slice, opts) {
             Ok(tables) => crate::decode::to_columns::from_tables(tables),
             Err(p) => return Outcome::Bad(p),

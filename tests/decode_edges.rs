@@ -113,11 +113,36 @@ fn a_time_past_2_63_ns_is_a_bad_frame_in_every_command() {
     let offset = 4 + spans(5, 9).len();
     let log_offset = 4 + self::logs(7).len();
     let cases: Vec<(Vec<&str>, &str, &str, usize)> = vec![
-        (vec!["inspect", &traces], &traces, "end_time_unix_nano", offset),
-        (vec!["validate", &traces], &traces, "end_time_unix_nano", offset),
-        (vec!["convert", &traces, "-o", &out], &traces, "end_time_unix_nano", offset),
-        (vec!["aggregate", &traces, "--signal", "traces"], &traces, "end_time_unix_nano", offset),
-        (vec!["aggregate", &logs, "--signal", "logs"], &logs, "time_unix_nano", log_offset),
+        (
+            vec!["inspect", &traces],
+            &traces,
+            "end_time_unix_nano",
+            offset,
+        ),
+        (
+            vec!["validate", &traces],
+            &traces,
+            "end_time_unix_nano",
+            offset,
+        ),
+        (
+            vec!["convert", &traces, "-o", &out],
+            &traces,
+            "end_time_unix_nano",
+            offset,
+        ),
+        (
+            vec!["aggregate", &traces, "--signal", "traces"],
+            &traces,
+            "end_time_unix_nano",
+            offset,
+        ),
+        (
+            vec!["aggregate", &logs, "--signal", "logs"],
+            &logs,
+            "time_unix_nano",
+            log_offset,
+        ),
         (
             vec!["aggregate", &logs, "--signal", "logs", "--window", "1m"],
             &logs,
@@ -178,9 +203,19 @@ fn the_largest_valid_time_is_read_exactly_everywhere() {
             assert_eq!(row["window_start"], LAST - LAST % 60_000_000_000);
         }
     }
-    let (code, stdout, err) = cli(&["aggregate", &traces, "--signal", "traces", "--format", "json"]);
+    let (code, stdout, err) = cli(&[
+        "aggregate",
+        &traces,
+        "--signal",
+        "traces",
+        "--format",
+        "json",
+    ]);
     assert_eq!(code, 0, "{err}");
-    assert_eq!(json(stdout.lines().next().expect("row"))["duration_sum_ns"], 10);
+    assert_eq!(
+        json(stdout.lines().next().expect("row"))["duration_sum_ns"],
+        10
+    );
 
     let out_dir = d.join("out");
     let (code, _, err) = cli(&["convert", &traces, "-o", p(&out_dir)]);
@@ -217,7 +252,12 @@ fn a_json_request_without_a_signal_key_is_empty() {
     let bad = write(d, "bad.jsonl", b"{}\n{\"resourceLogs\": 5}\n");
     let (code, _, err) = cli(&["inspect", &bad]);
     assert_eq!(code, 2, "{err}");
-    assert!(err.contains(&format!("{bad}: frame 1 at byte 3: invalid JSON: resourceLogs")), "{err}");
+    assert!(
+        err.contains(&format!(
+            "{bad}: frame 1 at byte 3: invalid JSON: resourceLogs"
+        )),
+        "{err}"
+    );
     let (code, stdout, err) = cli(&["inspect", &bad, "--skip-invalid", "--format", "json"]);
     assert_eq!(code, 0, "{err}");
     let report = json(&stdout);
@@ -253,12 +293,19 @@ fn protobuf_frames_that_start_like_json_are_protobuf() {
     for len in [9usize, 10, 12, 13, 32, 91, 123] {
         let msg = request_with_resource_of(len);
         assert_eq!(msg[..2], [b'\n', len as u8]);
-        for (name, bytes) in [("single", msg.clone()), ("frames", frames(&[msg.clone(), msg.clone()]))] {
+        for (name, bytes) in [
+            ("single", msg.clone()),
+            ("frames", frames(&[msg.clone(), msg.clone()])),
+        ] {
             let path = write(dir.path(), &format!("{name}-{len}.bin"), &bytes);
             let (code, stdout, err) = cli(&["inspect", &path, "--format", "json"]);
             assert_eq!(code, 0, "length {len}, {name}: {err}");
             let spans = if name == "single" { 1 } else { 2 };
-            assert_eq!(json(&stdout)["total"]["spans"], spans, "length {len}, {name}");
+            assert_eq!(
+                json(&stdout)["total"]["spans"],
+                spans,
+                "length {len}, {name}"
+            );
         }
     }
 }

@@ -40,7 +40,10 @@ fn assert_same(label: &str, cpu: &RowGroups, gpu: &RowGroups) {
     assert_eq!(cpu.stats.len(), gpu.stats.len(), "{label}: groups");
     for g in 0..cpu.stats.len() {
         assert_eq!(cpu.stats[g], gpu.stats[g], "{label}: stats of group {g}");
-        assert_eq!(cpu.flagged[g], gpu.flagged[g], "{label}: flagged of group {g}");
+        assert_eq!(
+            cpu.flagged[g], gpu.flagged[g],
+            "{label}: flagged of group {g}"
+        );
     }
     assert_eq!(cpu.sketches.len(), gpu.sketches.len(), "{label}: sketches");
     for (g, (c, d)) in cpu.sketches.iter().zip(&gpu.sketches).enumerate() {
@@ -123,7 +126,9 @@ fn sketch_modes_exact_dense_and_sparse() {
     push(5, 42);
     let flags: Vec<u64> = (0..ids.len() as u64).map(|i| i % 2).collect();
     check("sketch_modes", &ids, &flags, &vals, 6);
-    let Some(ctx) = gpu_or_skip("sketch_modes") else { return };
+    let Some(ctx) = gpu_or_skip("sketch_modes") else {
+        return;
+    };
     let r = Backend::Gpu(ctx)
         .group_rows(&ids, Some(&flags), &vals, 6, true)
         .expect("gpu");
@@ -131,31 +136,53 @@ fn sketch_modes_exact_dense_and_sparse() {
     assert_eq!(r.sketches[0].quantile(0.5), Some(1_000_000 + 31 * 7919));
     assert_eq!(r.stats[4].count, 0);
     assert_eq!(r.sketches[4].quantile(0.5), None);
-    assert_eq!((r.stats[5].count, r.stats[5].sum, r.stats[5].min), (1, 42, 42));
-    assert_eq!(r.stats[2].sum, (0..1000u64).map(|i| 5_000_000 + i * 13).sum::<u64>());
+    assert_eq!(
+        (r.stats[5].count, r.stats[5].sum, r.stats[5].min),
+        (1, 42, 42)
+    );
+    assert_eq!(
+        r.stats[2].sum,
+        (0..1000u64).map(|i| 5_000_000 + i * 13).sum::<u64>()
+    );
 }
 
 #[test]
 fn sums_wrap_and_flags_ride_in_the_key() {
-    let Some(ctx) = gpu_or_skip("sums_wrap") else { return };
+    let Some(ctx) = gpu_or_skip("sums_wrap") else {
+        return;
+    };
     let vals = [u64::MAX, 2, 0xFFFF_FFFF, 1, 7];
     let keys = [0, GROUP_FLAG, 1 | GROUP_FLAG, 1, 1 | GROUP_FLAG];
     for (label, c) in paths(ctx) {
         let out = c.group_u64(&keys, &vals, 2, false).expect("gpu");
         let s = out.stats;
-        assert_eq!((s[0].count, s[0].flagged, s[0].sum, s[0].min, s[0].max), (2, 1, 1, 2, u64::MAX), "{label}");
-        assert_eq!((s[1].count, s[1].flagged, s[1].sum, s[1].min, s[1].max), (3, 2, 0x1_0000_0007, 1, 0xFFFF_FFFF), "{label}");
+        assert_eq!(
+            (s[0].count, s[0].flagged, s[0].sum, s[0].min, s[0].max),
+            (2, 1, 1, 2, u64::MAX),
+            "{label}"
+        );
+        assert_eq!(
+            (s[1].count, s[1].flagged, s[1].sum, s[1].min, s[1].max),
+            (3, 2, 0x1_0000_0007, 1, 0xFFFF_FFFF),
+            "{label}"
+        );
         assert!(out.sketches.is_empty());
     }
 }
 
 #[test]
 fn no_rows_and_no_groups() {
-    let Some(ctx) = gpu_or_skip("no_rows") else { return };
+    let Some(ctx) = gpu_or_skip("no_rows") else {
+        return;
+    };
     let out = ctx.group_u64(&[], &[], 3, true).expect("gpu");
     assert_eq!(out.stats.len(), 3);
     assert!(out.stats.iter().all(|s| s.count == 0 && s.min == u64::MAX));
-    assert!(ctx.group_u64(&[], &[], 0, true).expect("gpu").stats.is_empty());
+    assert!(ctx
+        .group_u64(&[], &[], 0, true)
+        .expect("gpu")
+        .stats
+        .is_empty());
 }
 
 fn check_f64(test: &str, ids: &[u32], vals: &[f64], groups: usize) {
@@ -166,7 +193,9 @@ fn check_f64(test: &str, ids: &[u32], vals: &[f64], groups: usize) {
         ("batches of 999 rows", ctx.with_max_chunk_rows(999)),
     ] {
         let c: &'static GpuContext = Box::leak(Box::new(c));
-        let gpu = Backend::Gpu(c).group_f64_rows(ids, vals, groups).expect("gpu");
+        let gpu = Backend::Gpu(c)
+            .group_f64_rows(ids, vals, groups)
+            .expect("gpu");
         for g in 0..groups {
             let (a, b) = (&cpu[g], &gpu[g]);
             let bits = |x: Option<f64>| x.map(f64::to_bits);
@@ -193,7 +222,11 @@ fn f64_sums_are_bit_identical_to_the_cpu() {
     let mut vals = Vec::with_capacity(n);
     for i in 0..n {
         // Group 0 is hot (half the rows).
-        let g = if i % 2 == 0 { 0 } else { rng.below(u64::from(groups)) as u32 };
+        let g = if i % 2 == 0 {
+            0
+        } else {
+            rng.below(u64::from(groups)) as u32
+        };
         let v = match rng.below(12) {
             0 => rng.unit_f64() * 1e15,
             1 => -rng.unit_f64() * 1e15,
@@ -236,7 +269,9 @@ fn f64_special_values_and_cancellation() {
     ];
     let (ids, vals): (Vec<u32>, Vec<f64>) = rows.into_iter().unzip();
     check_f64("f64_special", &ids, &vals, 7);
-    let Some(ctx) = gpu_or_skip("f64_special") else { return };
+    let Some(ctx) = gpu_or_skip("f64_special") else {
+        return;
+    };
     let r = ctx.group_f64(&ids, &vals, 7).expect("gpu");
     assert_eq!(r[0].sum.value().to_bits(), 0.0f64.to_bits());
     assert_eq!(r[1].sum.value(), 1e308);
@@ -272,15 +307,36 @@ fn cli_outputs_identical_and_verbose_reports_traffic() {
     }
     let dir = tempfile::tempdir().expect("tempdir");
     let path = |n: &str| dir.path().join(n).display().to_string();
-    for (signal, size) in [("traces", ["--spans", "40000"]), ("logs", ["--logs", "20000"]), ("metrics", ["--series", "300"])] {
+    for (signal, size) in [
+        ("traces", ["--spans", "40000"]),
+        ("logs", ["--logs", "20000"]),
+        ("metrics", ["--series", "300"]),
+    ] {
         let file = path(&format!("{signal}.otlp"));
-        run(&["generate", "--signal", signal, "--seed", "5", size[0], size[1], "-o", &file], &[]);
+        run(
+            &[
+                "generate", "--signal", signal, "--seed", "5", size[0], size[1], "-o", &file,
+            ],
+            &[],
+        );
         let mut queries: Vec<Vec<&str>> = vec![vec![]];
         if signal == "traces" {
-            queries.push(vec!["--by", "service.name,name,status_code", "--window", "1s"]);
+            queries.push(vec![
+                "--by",
+                "service.name,name,status_code",
+                "--window",
+                "1s",
+            ]);
         }
         for extra in queries {
-            let mut args = vec!["aggregate", file.as_str(), "--signal", signal, "--format", "json"];
+            let mut args = vec![
+                "aggregate",
+                file.as_str(),
+                "--signal",
+                signal,
+                "--format",
+                "json",
+            ];
             args.extend(&extra);
             let with = |backend: &'static str| {
                 let mut a = args.clone();
@@ -292,13 +348,19 @@ fn cli_outputs_identical_and_verbose_reports_traffic() {
             let (pieces, _) = run(&with("gpu"), &[("OTLP_ANALYTICS_GPU_FORCE_PIECES", "1")]);
             assert!(cpu.lines().count() > 1, "{signal}: {cpu}");
             assert_eq!(cpu, gpu, "{signal} {extra:?}: cpu and gpu differ");
-            assert_eq!(cpu, pieces, "{signal} {extra:?}: cpu and forced-fallback gpu differ");
+            assert_eq!(
+                cpu, pieces,
+                "{signal} {extra:?}: cpu and forced-fallback gpu differ"
+            );
             assert!(stderr.contains("backend: gpu"), "{stderr}");
             if signal != "metrics" {
                 // 4-byte key + 8-byte value per row (+16 bytes of parameters per batch).
                 assert!(stderr.contains("uploaded 12.0 B/row"), "{stderr}");
             }
-            assert!(stderr.contains("submits/batch") && stderr.contains("ms preparing GPU work"), "{stderr}");
+            assert!(
+                stderr.contains("submits/batch") && stderr.contains("ms preparing GPU work"),
+                "{stderr}"
+            );
         }
     }
 }

@@ -118,7 +118,10 @@ fn us_tables_hold_microsecond_timestamps_everywhere_with_sub_microsecond_digits_
         assert!(micros >= 1, "{table}: TIMESTAMP(MICROS) columns");
     }
     assert!(nested_seen > 0, "some nested timestamp column was compared");
-    assert!(sub_us_seen > 0, "the datasets have sub-microsecond digits to drop");
+    assert!(
+        sub_us_seen > 0,
+        "the datasets have sub-microsecond digits to drop"
+    );
 }
 
 #[test]

@@ -227,7 +227,12 @@ impl Backend {
     /// Per-group count, exact sum, min and max of an unsorted f64 column
     /// (`ids[i]` is row `i`'s group, below `groups`). Bit-identical on both
     /// backends: the GPU sums exactly in fixed point on the device.
-    pub fn group_f64_rows(&self, ids: &[u32], values: &[f64], groups: usize) -> Result<Vec<F64Partial>> {
+    pub fn group_f64_rows(
+        &self,
+        ids: &[u32],
+        values: &[f64],
+        groups: usize,
+    ) -> Result<Vec<F64Partial>> {
         match self {
             Backend::Gpu(ctx) => Ok(ctx
                 .group_f64(ids, values, groups)

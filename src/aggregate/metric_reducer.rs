@@ -74,7 +74,8 @@ impl Partition {
         let floors = &mut out.exp_floors;
         let exp = &mut out.exp;
         for p in self.in_exps.drain(..) {
-            self.exps.fold(p, replay, floors, &mut |g, d| exp.push((g, d)));
+            self.exps
+                .fold(p, replay, floors, &mut |g, d| exp.push((g, d)));
         }
         for p in self.in_summaries.drain(..) {
             self.summaries.fold(p, replay, &mut |g, d| {
@@ -194,7 +195,9 @@ impl MetricReducer {
             info: GroupInfo::default(),
             accs: Vec::new(),
             conflict: None,
-            partitions: (0..SERIES_PARTITIONS).map(|_| Partition::default()).collect(),
+            partitions: (0..SERIES_PARTITIONS)
+                .map(|_| Partition::default())
+                .collect(),
             staged: Contributions::default(),
             staged_points: 0,
             staged_bytes: 0,
@@ -268,8 +271,7 @@ impl MetricReducer {
             info.point_counts[g] += 1;
             info.min[g] = fold_opt(info.min[g], p.min, f64::min);
             info.max[g] = fold_opt(info.max[g], p.max, f64::max);
-            self.staged_bytes +=
-                8 * (p.hist.positive.counts.len() + p.hist.negative.counts.len());
+            self.staged_bytes += 8 * (p.hist.positive.counts.len() + p.hist.negative.counts.len());
             self.partitions[partition_of(&p.meta)].in_exps.push(p);
         }
         for mut p in frame.summaries {
@@ -305,8 +307,7 @@ impl MetricReducer {
         if chunk.is_empty() {
             return Ok(());
         }
-        self.accs
-            .resize_with(self.groups.len(), MetricAcc::default);
+        self.accs.resize_with(self.groups.len(), MetricAcc::default);
         let widths: Vec<usize> = self
             .info
             .bounds
@@ -363,8 +364,7 @@ impl MetricReducer {
         self.flush()?;
         self.partitions.par_iter_mut().for_each(Partition::finish);
         self.reduce_partitions()?;
-        self.accs
-            .resize_with(self.groups.len(), MetricAcc::default);
+        self.accs.resize_with(self.groups.len(), MetricAcc::default);
         let (folded, buffered) = self
             .partitions
             .iter()
@@ -394,9 +394,7 @@ fn check_bounds(
 ) {
     match &info.bounds[g] {
         None => info.bounds[g] = Some(p.bounds.clone()),
-        Some(b)
-            if *b != p.bounds || b.len() + 1 != p.buckets.len() && !p.buckets.is_empty() =>
-        {
+        Some(b) if *b != p.bounds || b.len() + 1 != p.buckets.len() && !p.buckets.is_empty() => {
             if conflict.is_none() {
                 *conflict = Some(BoundsConflict {
                     group: g as u32,

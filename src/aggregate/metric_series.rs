@@ -8,9 +8,7 @@ use std::collections::{HashMap, HashSet};
 use std::hash::{BuildHasherDefault, Hasher};
 
 use super::exp_histogram::ExpHistogram;
-use super::metrics::{
-    ExpHistogramPoint, HistogramPoint, PointMeta, SummaryPoint, Temporality,
-};
+use super::metrics::{ExpHistogramPoint, HistogramPoint, PointMeta, SummaryPoint, Temporality};
 
 /// Series ids are already hashes: one multiply spreads them over the table
 /// (the partition index fixes their low bits, so they cannot be used as is).
@@ -305,7 +303,12 @@ impl ExpSeries {
         floors: &mut Vec<(u32, i32)>,
     ) -> Option<Option<ExpDelta>> {
         let cumulative = matches!(cur.meta.temporality, Temporality::Cumulative { .. });
-        if cumulative && self.last.as_ref().is_some_and(|p| cur.meta.time < p.meta.time) {
+        if cumulative
+            && self
+                .last
+                .as_ref()
+                .is_some_and(|p| cur.meta.time < p.meta.time)
+        {
             return None;
         }
         if cur.hist.scale < self.min_scale {
@@ -326,7 +329,9 @@ impl ExpSeries {
         } else {
             match &self.last {
                 None => first_contribution_exp(&cur).then(|| full(&cur)),
-                Some(p) if p.meta.start != cur.meta.start || cur.count < p.count => Some(full(&cur)),
+                Some(p) if p.meta.start != cur.meta.start || cur.count < p.count => {
+                    Some(full(&cur))
+                }
                 Some(p) => match cur.hist.checked_sub(&p.hist) {
                     Some(h) => Some((cur.count - p.count, sub_sum(cur.sum, p.sum), h)),
                     None => {

@@ -333,8 +333,7 @@ fn finish_exp_histograms(rows: &MetricRows, out: &mut [GroupOut]) {
         let s = series_scale.entry(p.meta.series).or_insert(p.hist.scale);
         *s = (*s).min(p.hist.scale);
     }
-    let at_series_scale =
-        |p: &ExpHistogramPoint| p.hist.downscale_to(series_scale[&p.meta.series]);
+    let at_series_scale = |p: &ExpHistogramPoint| p.hist.downscale_to(series_scale[&p.meta.series]);
     let counts = point_counts(out.len(), pts.iter().map(|p| p.meta.group));
     let contrib = contributions(
         pts,
@@ -416,4 +415,3 @@ fn finish_summaries(rows: &MetricRows, backend: Backend, out: &mut [GroupOut]) -
     }
     Ok(())
 }
-

@@ -59,7 +59,11 @@ fn meta(series: u64, start: u64, time: u64, temporality: Temporality) -> PointMe
 fn exp_hist(rng: &mut Rng, scale: i32, grow: &mut Vec<u64>, offset: i32) -> ExpHistogram {
     for c in grow.iter_mut() {
         // Mostly growing buckets (cumulative), sometimes a drop (a reset).
-        *c = if rng.chance(8) { rng.below(3) } else { *c + rng.below(4) };
+        *c = if rng.chance(8) {
+            rng.below(3)
+        } else {
+            *c + rng.below(4)
+        };
     }
     ExpHistogram {
         scale,
@@ -108,7 +112,11 @@ fn series_points(rng: &mut Rng, id: u64, windowed: bool) -> Vec<Point> {
                 let t = Temporality::Cumulative {
                     monotonic: kind == 0,
                 };
-                Point::Number(key("sum"), PointType::Sum, (meta(id, start, time, t), value))
+                Point::Number(
+                    key("sum"),
+                    PointType::Sum,
+                    (meta(id, start, time, t), value),
+                )
             }
             2 => Point::Number(
                 key("sum"),
@@ -343,7 +351,12 @@ fn out_of_order_series_are_replayed_alone() {
             "sum/0/0".into(),
             PointType::Sum,
             (
-                meta(series, st, time, Temporality::Cumulative { monotonic: true }),
+                meta(
+                    series,
+                    st,
+                    time,
+                    Temporality::Cumulative { monotonic: true },
+                ),
                 v,
             ),
         )

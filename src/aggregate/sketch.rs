@@ -281,11 +281,7 @@ impl DurationSketch {
                 && min <= max
                 && sketch.offset == bucket_index(min)
                 && last == u64::from(bucket_index(max))
-                && sketch
-                    .counts
-                    .iter()
-                    .fold(0u64, |a, &c| a.wrapping_add(c))
-                    == count
+                && sketch.counts.iter().fold(0u64, |a, &c| a.wrapping_add(c)) == count
         };
         ok.then_some(sketch)
     }
@@ -453,11 +449,21 @@ mod tests {
         let want = sketch(&v);
         let (lo, hi) = (bucket_index(v[0]), bucket_index(v[199]));
         let mut counts = vec![0u64; (hi - lo) as usize + 1];
-        v.iter().for_each(|&x| counts[(bucket_index(x) - lo) as usize] += 1);
-        assert_eq!(DurationSketch::from_bucket_counts(v[0], v[199], counts.clone()), Some(want));
+        v.iter()
+            .for_each(|&x| counts[(bucket_index(x) - lo) as usize] += 1);
+        assert_eq!(
+            DurationSketch::from_bucket_counts(v[0], v[199], counts.clone()),
+            Some(want)
+        );
         // Wrong shape: too few values, or a range that misses min / max.
-        assert_eq!(DurationSketch::from_bucket_counts(v[0], v[199], vec![1; 3]), None);
-        assert_eq!(DurationSketch::from_bucket_counts(v[0], v[198], counts), None);
+        assert_eq!(
+            DurationSketch::from_bucket_counts(v[0], v[199], vec![1; 3]),
+            None
+        );
+        assert_eq!(
+            DurationSketch::from_bucket_counts(v[0], v[198], counts),
+            None
+        );
     }
 
     fn value_strategy() -> impl Strategy<Value = u64> {

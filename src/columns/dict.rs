@@ -217,7 +217,15 @@ mod tests {
         let got: Vec<Option<&str>> = typed.into_iter().collect();
         assert_eq!(
             got,
-            vec![Some("a"), Some("b"), Some("a"), Some("a"), Some("c"), Some("b"), None]
+            vec![
+                Some("a"),
+                Some("b"),
+                Some("a"),
+                Some("a"),
+                Some("c"),
+                Some("b"),
+                None
+            ]
         );
         // A fresh dictionary after finish.
         b.append_value("z");

@@ -2,19 +2,19 @@
 
 use std::sync::{Arc, OnceLock};
 
-use arrow::array::{
-    ArrayRef, Int32Builder, RecordBatch, StringBuilder, TimestampNanosecondBuilder, UInt32Builder,
-};
-use arrow::datatypes::{DataType, Field, Schema, SchemaRef};
 use super::attributes::AttributeMapBuilder;
-use super::dict::{dict_type, StrDictBuilder};
-use super::value::AnyRef;
 use super::common::{
     id_fields, timestamp_builder, timestamp_type, ts, IdBuilder, SPAN_ID_LEN, TRACE_ID_LEN,
 };
 use super::context::{
     attribute_fields, context_fields, ContextBuilder, ResourceContext, ScopeContext,
 };
+use super::dict::{dict_type, StrDictBuilder};
+use super::value::AnyRef;
+use arrow::array::{
+    ArrayRef, Int32Builder, RecordBatch, StringBuilder, TimestampNanosecondBuilder, UInt32Builder,
+};
+use arrow::datatypes::{DataType, Field, Schema, SchemaRef};
 
 pub const TIME: &str = "time_unix_nano";
 pub const OBSERVED_TIME: &str = "observed_time_unix_nano";
@@ -129,7 +129,12 @@ impl LogBuilder {
     }
 
     /// Closes the record row: its attributes were appended before.
-    pub fn end_record(&mut self, resource: &ResourceContext, scope: &ScopeContext, log: &LogFields<'_>) {
+    pub fn end_record(
+        &mut self,
+        resource: &ResourceContext,
+        scope: &ScopeContext,
+        log: &LogFields<'_>,
+    ) {
         self.rows += 1;
         self.context.append(resource, scope);
         self.time.append_value(ts(log.time_unix_nano));

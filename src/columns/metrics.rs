@@ -3,18 +3,18 @@
 
 use std::sync::Arc;
 
-use arrow::array::{
-    ArrayRef, BooleanBuilder, Float64Builder, Int32Builder, Int64Builder, ListBuilder, RecordBatch,
-    StringBuilder, TimestampNanosecondBuilder, UInt32Builder, UInt64Builder,
-};
 use super::attributes::AttributeMapBuilder;
-use super::dict::StrDictBuilder;
-use super::value::{attribute_hash, AnyRef};
 use super::common::{
     finish_list_of_struct, timestamp_builder, ts, IdBuilder, ListOffsets, SPAN_ID_LEN, TRACE_ID_LEN,
 };
 use super::context::{ContextBuilder, ResourceContext, ScopeContext};
+use super::dict::StrDictBuilder;
 use super::series::SeriesHasher;
+use super::value::{attribute_hash, AnyRef};
+use arrow::array::{
+    ArrayRef, BooleanBuilder, Float64Builder, Int32Builder, Int64Builder, ListBuilder, RecordBatch,
+    StringBuilder, TimestampNanosecondBuilder, UInt32Builder, UInt64Builder,
+};
 
 pub use super::metric_schemas::*;
 
@@ -229,7 +229,13 @@ impl PointHeaderBuilder {
         ex.trace_id.append(e.trace_id);
     }
 
-    fn end_point(&mut self, r: &ResourceContext, s: &ScopeContext, m: &MetricContext, p: &PointFields) {
+    fn end_point(
+        &mut self,
+        r: &ResourceContext,
+        s: &ScopeContext,
+        m: &MetricContext,
+        p: &PointFields,
+    ) {
         self.context.append(r, s);
         self.name.append_value(m.name);
         self.description.append_value(m.description);

@@ -6,8 +6,6 @@ use arrow::array::{ArrayRef, Int32Builder, RecordBatch, StringBuilder, UInt32Bui
 use arrow::datatypes::{DataType, Field, Schema, SchemaRef};
 
 use super::attributes::AttributeMapBuilder;
-use super::dict::{dict_type, StrDictBuilder};
-use super::value::AnyRef;
 use super::common::{
     finish_list_of_struct, id_fields, list_of_struct, timestamp_builder, timestamp_type, ts,
     IdBuilder, ListOffsets, SPAN_ID_LEN, TRACE_ID_LEN,
@@ -15,6 +13,8 @@ use super::common::{
 use super::context::{
     attribute_fields, context_fields, ContextBuilder, ResourceContext, ScopeContext,
 };
+use super::dict::{dict_type, StrDictBuilder};
+use super::value::AnyRef;
 
 pub const TRACE_ID: &str = "trace_id";
 pub const SPAN_ID: &str = "span_id";
@@ -263,7 +263,12 @@ impl SpanBuilder {
     }
 
     /// Closes the span row: its attributes, events and links were appended before.
-    pub fn end_span(&mut self, resource: &ResourceContext, scope: &ScopeContext, span: &SpanFields<'_>) {
+    pub fn end_span(
+        &mut self,
+        resource: &ResourceContext,
+        scope: &ScopeContext,
+        span: &SpanFields<'_>,
+    ) {
         self.rows += 1;
         self.context.append(resource, scope);
         self.trace_id.append(span.trace_id);

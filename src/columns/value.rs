@@ -41,13 +41,21 @@ impl<'a> AnyRef<'a> {
             Some(Value::DoubleValue(d)) => AnyRef::Double(*d),
             Some(Value::BytesValue(b)) => AnyRef::Bytes(b),
             Some(Value::StringValueStrindex(i)) => AnyRef::Strindex(*i),
-            Some(Value::ArrayValue(a)) => {
-                AnyRef::Array(a.values.iter().map(|v| AnyRef::from_prost(Some(v))).collect())
-            }
+            Some(Value::ArrayValue(a)) => AnyRef::Array(
+                a.values
+                    .iter()
+                    .map(|v| AnyRef::from_prost(Some(v)))
+                    .collect(),
+            ),
             Some(Value::KvlistValue(kv)) => AnyRef::Kvlist(
                 kv.values
                     .iter()
-                    .map(|kv| (kv.key.as_str(), kv.value.as_ref().map(|v| AnyRef::from_prost(Some(v)))))
+                    .map(|kv| {
+                        (
+                            kv.key.as_str(),
+                            kv.value.as_ref().map(|v| AnyRef::from_prost(Some(v))),
+                        )
+                    })
                     .collect(),
             ),
         }
@@ -89,12 +97,15 @@ impl<'a> AnyRef<'a> {
             }
             AnyRef::Bytes(b) => scratch.push_str(&base64_encode(b)),
             AnyRef::Array(items) => {
-                *scratch = serde_json::Value::Array(items.iter().map(AnyRef::json).collect())
-                    .to_string()
+                *scratch =
+                    serde_json::Value::Array(items.iter().map(AnyRef::json).collect()).to_string()
             }
             AnyRef::Kvlist(entries) => {
                 *scratch = serde_json::Value::Array(
-                    entries.iter().map(|(k, v)| key_value_json(k, v.as_ref())).collect(),
+                    entries
+                        .iter()
+                        .map(|(k, v)| key_value_json(k, v.as_ref()))
+                        .collect(),
                 )
                 .to_string()
             }
@@ -137,11 +148,9 @@ impl<'a> AnyRef<'a> {
             AnyRef::Array(items) => items
                 .iter()
                 .fold(mix(5), |acc, v| mix(acc ^ v.series_hash())),
-            AnyRef::Kvlist(entries) => mix(
-                6 ^ entries.iter().fold(0u64, |acc, (k, v)| {
-                    acc.wrapping_add(attribute_hash(k, v.as_ref()))
-                }),
-            ),
+            AnyRef::Kvlist(entries) => mix(6 ^ entries.iter().fold(0u64, |acc, (k, v)| {
+                acc.wrapping_add(attribute_hash(k, v.as_ref()))
+            })),
             AnyRef::Empty => mix(7),
         }
     }

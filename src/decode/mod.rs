@@ -17,8 +17,8 @@ use opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceRequest;
 use prost::Message;
 
 use crate::cli::SignalArg;
-use crate::error::FrameProblem;
 use crate::columns::Projection;
+use crate::error::FrameProblem;
 
 pub use to_columns::{DecodedFrame, FrameStats, PointType};
 
@@ -113,7 +113,9 @@ fn decode_protobuf(data: &[u8], opts: &DecodeOptions) -> Result<DecodedFrame, Fr
         .forced
         .map_or_else(|| proto::sniff_signal(data), proto::Sniffed::Signal);
     match sniffed {
-        proto::Sniffed::Signal(s) => wire::decode(data, s, projection_for(s, opts), opts.batch_rows),
+        proto::Sniffed::Signal(s) => {
+            wire::decode(data, s, projection_for(s, opts), opts.batch_rows)
+        }
         // Records that fit no signal are reported, never dropped as empty.
         proto::Sniffed::Unknown => Err(FrameProblem::UnknownSignal),
         // No record to sniff: valid only if it is an (empty) export request at all.
@@ -141,7 +143,12 @@ pub fn check_times(request: &Request) -> Result<(), FrameProblem> {
     let t = wire::check_time;
     match request {
         Request::Traces(r) => {
-            for span in r.resource_spans.iter().flat_map(|r| &r.scope_spans).flat_map(|s| &s.spans) {
+            for span in r
+                .resource_spans
+                .iter()
+                .flat_map(|r| &r.scope_spans)
+                .flat_map(|s| &s.spans)
+            {
                 t("start_time_unix_nano", span.start_time_unix_nano)?;
                 t("end_time_unix_nano", span.end_time_unix_nano)?;
                 for e in &span.events {
@@ -150,22 +157,59 @@ pub fn check_times(request: &Request) -> Result<(), FrameProblem> {
             }
         }
         Request::Logs(r) => {
-            for log in r.resource_logs.iter().flat_map(|r| &r.scope_logs).flat_map(|s| &s.log_records) {
+            for log in r
+                .resource_logs
+                .iter()
+                .flat_map(|r| &r.scope_logs)
+                .flat_map(|s| &s.log_records)
+            {
                 t("time_unix_nano", log.time_unix_nano)?;
                 t("observed_time_unix_nano", log.observed_time_unix_nano)?;
             }
         }
         Request::Metrics(r) => {
             use opentelemetry_proto::tonic::metrics::v1::metric::Data;
-            let metrics = r.resource_metrics.iter().flat_map(|r| &r.scope_metrics).flat_map(|s| &s.metrics);
+            let metrics = r
+                .resource_metrics
+                .iter()
+                .flat_map(|r| &r.scope_metrics)
+                .flat_map(|s| &s.metrics);
             for data in metrics.filter_map(|m| m.data.as_ref()) {
                 let mut times: Vec<(u64, u64, Vec<u64>)> = Vec::new();
                 match data {
-                    Data::Gauge(g) => times.extend(g.data_points.iter().map(|p| (p.start_time_unix_nano, p.time_unix_nano, p.exemplars.iter().map(|e| e.time_unix_nano).collect()))),
-                    Data::Sum(g) => times.extend(g.data_points.iter().map(|p| (p.start_time_unix_nano, p.time_unix_nano, p.exemplars.iter().map(|e| e.time_unix_nano).collect()))),
-                    Data::Histogram(g) => times.extend(g.data_points.iter().map(|p| (p.start_time_unix_nano, p.time_unix_nano, p.exemplars.iter().map(|e| e.time_unix_nano).collect()))),
-                    Data::ExponentialHistogram(g) => times.extend(g.data_points.iter().map(|p| (p.start_time_unix_nano, p.time_unix_nano, p.exemplars.iter().map(|e| e.time_unix_nano).collect()))),
-                    Data::Summary(g) => times.extend(g.data_points.iter().map(|p| (p.start_time_unix_nano, p.time_unix_nano, Vec::new()))),
+                    Data::Gauge(g) => times.extend(g.data_points.iter().map(|p| {
+                        (
+                            p.start_time_unix_nano,
+                            p.time_unix_nano,
+                            p.exemplars.iter().map(|e| e.time_unix_nano).collect(),
+                        )
+                    })),
+                    Data::Sum(g) => times.extend(g.data_points.iter().map(|p| {
+                        (
+                            p.start_time_unix_nano,
+                            p.time_unix_nano,
+                            p.exemplars.iter().map(|e| e.time_unix_nano).collect(),
+                        )
+                    })),
+                    Data::Histogram(g) => times.extend(g.data_points.iter().map(|p| {
+                        (
+                            p.start_time_unix_nano,
+                            p.time_unix_nano,
+                            p.exemplars.iter().map(|e| e.time_unix_nano).collect(),
+                        )
+                    })),
+                    Data::ExponentialHistogram(g) => times.extend(g.data_points.iter().map(|p| {
+                        (
+                            p.start_time_unix_nano,
+                            p.time_unix_nano,
+                            p.exemplars.iter().map(|e| e.time_unix_nano).collect(),
+                        )
+                    })),
+                    Data::Summary(g) => times.extend(
+                        g.data_points
+                            .iter()
+                            .map(|p| (p.start_time_unix_nano, p.time_unix_nano, Vec::new())),
+                    ),
                 }
                 for (start, time, exemplars) in times {
                     t("start_time_unix_nano", start)?;
@@ -229,7 +273,7 @@ fn decode_message_json(
             Signal::Traces => Request::Traces(json::traces_from_value(&value).map_err(invalid)?),
             Signal::Metrics => Request::Metrics(json::metrics_from_value(&value).map_err(invalid)?),
             Signal::Logs => Request::Logs(json::logs_from_value(&value).map_err(invalid)?),
-        }))
+        }));
     }
 }
 

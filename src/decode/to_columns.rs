@@ -5,7 +5,9 @@ use std::collections::BTreeSet;
 use opentelemetry_proto::tonic::common::v1::KeyValue;
 use opentelemetry_proto::tonic::logs::v1::LogRecord;
 use opentelemetry_proto::tonic::metrics::v1::metric::Data;
-use opentelemetry_proto::tonic::metrics::v1::{exemplar, number_data_point, Exemplar, NumberDataPoint};
+use opentelemetry_proto::tonic::metrics::v1::{
+    exemplar, number_data_point, Exemplar, NumberDataPoint,
+};
 use opentelemetry_proto::tonic::trace::v1::Span;
 
 use super::{Request, Signal};
@@ -368,31 +370,83 @@ fn append_metric(
     match data {
         Data::Gauge(g) => {
             for p in &g.data_points {
-                let f = point_header(b.number.header(), &p.attributes, &p.exemplars, p.start_time_unix_nano, p.time_unix_nano, p.flags);
-                b.number.end_point(r, s, m, "gauge", 0, false, &f, number(p));
+                let f = point_header(
+                    b.number.header(),
+                    &p.attributes,
+                    &p.exemplars,
+                    p.start_time_unix_nano,
+                    p.time_unix_nano,
+                    p.flags,
+                );
+                b.number
+                    .end_point(r, s, m, "gauge", 0, false, &f, number(p));
             }
         }
         Data::Sum(sum) => {
             for p in &sum.data_points {
-                let f = point_header(b.number.header(), &p.attributes, &p.exemplars, p.start_time_unix_nano, p.time_unix_nano, p.flags);
-                b.number.end_point(r, s, m, "sum", sum.aggregation_temporality, sum.is_monotonic, &f, number(p));
+                let f = point_header(
+                    b.number.header(),
+                    &p.attributes,
+                    &p.exemplars,
+                    p.start_time_unix_nano,
+                    p.time_unix_nano,
+                    p.flags,
+                );
+                b.number.end_point(
+                    r,
+                    s,
+                    m,
+                    "sum",
+                    sum.aggregation_temporality,
+                    sum.is_monotonic,
+                    &f,
+                    number(p),
+                );
             }
         }
         Data::Histogram(h) => {
             for p in &h.data_points {
-                let f = point_header(b.histogram.header(), &p.attributes, &p.exemplars, p.start_time_unix_nano, p.time_unix_nano, p.flags);
-                p.bucket_counts.iter().for_each(|&c| b.histogram.push_bucket_count(c));
-                p.explicit_bounds.iter().for_each(|&x| b.histogram.push_explicit_bound(x));
-                let stats = HistogramFields { count: p.count, sum: p.sum, min: p.min, max: p.max };
-                b.histogram.end_point(r, s, m, h.aggregation_temporality, &f, &stats);
+                let f = point_header(
+                    b.histogram.header(),
+                    &p.attributes,
+                    &p.exemplars,
+                    p.start_time_unix_nano,
+                    p.time_unix_nano,
+                    p.flags,
+                );
+                p.bucket_counts
+                    .iter()
+                    .for_each(|&c| b.histogram.push_bucket_count(c));
+                p.explicit_bounds
+                    .iter()
+                    .for_each(|&x| b.histogram.push_explicit_bound(x));
+                let stats = HistogramFields {
+                    count: p.count,
+                    sum: p.sum,
+                    min: p.min,
+                    max: p.max,
+                };
+                b.histogram
+                    .end_point(r, s, m, h.aggregation_temporality, &f, &stats);
             }
         }
         Data::ExponentialHistogram(h) => {
             for p in &h.data_points {
-                let f = point_header(b.exp_histogram.header(), &p.attributes, &p.exemplars, p.start_time_unix_nano, p.time_unix_nano, p.flags);
+                let f = point_header(
+                    b.exp_histogram.header(),
+                    &p.attributes,
+                    &p.exemplars,
+                    p.start_time_unix_nano,
+                    p.time_unix_nano,
+                    p.flags,
+                );
                 let (pos, neg) = (p.positive.as_ref(), p.negative.as_ref());
-                pos.iter().flat_map(|x| &x.bucket_counts).for_each(|&c| b.exp_histogram.push_positive(c));
-                neg.iter().flat_map(|x| &x.bucket_counts).for_each(|&c| b.exp_histogram.push_negative(c));
+                pos.iter()
+                    .flat_map(|x| &x.bucket_counts)
+                    .for_each(|&c| b.exp_histogram.push_positive(c));
+                neg.iter()
+                    .flat_map(|x| &x.bucket_counts)
+                    .for_each(|&c| b.exp_histogram.push_negative(c));
                 let stats = ExpHistogramFields {
                     count: p.count,
                     sum: p.sum,
@@ -404,15 +458,25 @@ fn append_metric(
                     positive_offset: pos.map_or(0, |x| x.offset),
                     negative_offset: neg.map_or(0, |x| x.offset),
                 };
-                b.exp_histogram.end_point(r, s, m, h.aggregation_temporality, &f, &stats);
+                b.exp_histogram
+                    .end_point(r, s, m, h.aggregation_temporality, &f, &stats);
             }
         }
         Data::Summary(sm) => {
             for p in &sm.data_points {
                 // Summary points carry no exemplars.
-                let f = point_header(b.summary.header(), &p.attributes, &[], p.start_time_unix_nano, p.time_unix_nano, p.flags);
+                let f = point_header(
+                    b.summary.header(),
+                    &p.attributes,
+                    &[],
+                    p.start_time_unix_nano,
+                    p.time_unix_nano,
+                    p.flags,
+                );
                 if b.summary.header().keeps_nested() {
-                    p.quantile_values.iter().for_each(|q| b.summary.push_quantile(q.quantile, q.value));
+                    p.quantile_values
+                        .iter()
+                        .for_each(|q| b.summary.push_quantile(q.quantile, q.value));
                 }
                 b.summary.end_point(r, s, m, &f, p.count, p.sum);
             }

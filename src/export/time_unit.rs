@@ -32,7 +32,11 @@ impl TimeUnitArg {
 /// `dt` with every timestamp in it (also inside lists, structs and maps) in `unit`.
 pub fn with_unit(dt: &DataType, unit: TimeUnit) -> DataType {
     let field = |f: &FieldRef| -> FieldRef {
-        Arc::new(f.as_ref().clone().with_data_type(with_unit(f.data_type(), unit)))
+        Arc::new(
+            f.as_ref()
+                .clone()
+                .with_data_type(with_unit(f.data_type(), unit)),
+        )
     };
     match dt {
         DataType::Timestamp(_, tz) => DataType::Timestamp(unit, tz.clone()),
@@ -139,7 +143,10 @@ mod tests {
         let start = out.column(0).as_primitive::<TimestampMicrosecondType>();
         assert_eq!(start.values(), &[1_700_000_000_123_456, 0]);
         let ev = out.column(1).as_list::<i32>().value(0);
-        let ev_times = ev.as_struct().column(0).as_primitive::<TimestampMicrosecondType>();
+        let ev_times = ev
+            .as_struct()
+            .column(0)
+            .as_primitive::<TimestampMicrosecondType>();
         assert_eq!(ev_times.values(), &[1_700_000_000_123_456, 0]);
         // And back: µs → ns multiplies (what Parquet input does).
         let back = cast_to(&out, &batch.schema()).unwrap();

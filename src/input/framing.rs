@@ -398,7 +398,9 @@ mod tests {
     }
 
     fn limited(bytes: &[u8], max: u64) -> Vec<Result<RawFrame, BadFrame>> {
-        FrameReader::with_limit(bytes, max).expect("framing").collect()
+        FrameReader::with_limit(bytes, max)
+            .expect("framing")
+            .collect()
     }
 
     fn too_large(r: &Result<RawFrame, BadFrame>) -> (u64, u64, bool) {

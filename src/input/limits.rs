@@ -10,7 +10,12 @@ pub const DEFAULT_MAX_FRAME_BYTES: u64 = 256 << 20;
 /// Bytes of frames allowed between the reader and the ordered consumer.
 pub const DEFAULT_QUEUE_BYTES: u64 = 256 << 20;
 
-const UNITS: [(&str, u64); 4] = [("GiB", 1 << 30), ("MiB", 1 << 20), ("KiB", 1 << 10), ("B", 1)];
+const UNITS: [(&str, u64); 4] = [
+    ("GiB", 1 << 30),
+    ("MiB", 1 << 20),
+    ("KiB", 1 << 10),
+    ("B", 1),
+];
 
 /// Bytes shown in the largest binary unit that divides them exactly (`256 MiB`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

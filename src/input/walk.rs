@@ -119,8 +119,11 @@ impl Walk {
             return Ok(());
         }
         if !self.seen.insert(FileKey::of(path, &meta)) {
-            self.skips
-                .add(path, "repeated files", "same file as one already read".into());
+            self.skips.add(
+                path,
+                "repeated files",
+                "same file as one already read".into(),
+            );
             return Ok(());
         }
         if is_plain_text(path) {
@@ -194,10 +197,7 @@ impl Skips {
             return;
         }
         let kinds: Vec<String> = self.more.iter().map(|(k, n)| format!("{n} {k}")).collect();
-        eprintln!(
-            "warning: … and {total} more skipped ({})",
-            kinds.join(", ")
-        );
+        eprintln!("warning: … and {total} more skipped ({})", kinds.join(", "));
     }
 }
 

@@ -36,7 +36,9 @@ pub fn declared_size(frame: &[u8]) -> Option<u64> {
     if !is_zstd(frame) {
         return None;
     }
-    zstd::zstd_safe::get_frame_content_size(frame).ok().flatten()
+    zstd::zstd_safe::get_frame_content_size(frame)
+        .ok()
+        .flatten()
 }
 
 /// The decompressed bytes a frame can be expected to take, known before it
@@ -104,9 +106,11 @@ fn count_bytes(decoder: &mut impl Read, cap: u64, scratch: &mut [u8]) -> Result<
     Ok(counted)
 }
 
-fn open(data: &[u8], declared: bool) -> Result<zstd::stream::read::Decoder<'_, &[u8]>, FrameProblem> {
-    let mut decoder =
-        zstd::stream::read::Decoder::with_buffer(data).map_err(decompress_problem)?;
+fn open(
+    data: &[u8],
+    declared: bool,
+) -> Result<zstd::stream::read::Decoder<'_, &[u8]>, FrameProblem> {
+    let mut decoder = zstd::stream::read::Decoder::with_buffer(data).map_err(decompress_problem)?;
     let window_log_max = if declared {
         DECLARED_WINDOW_LOG_MAX
     } else {
@@ -153,16 +157,26 @@ mod tests {
 
     #[test]
     fn plain_frames_pass_through() {
-        assert_eq!(unzstd_frame(b"\x0a\x00".to_vec(), 1), Ok(b"\x0a\x00".to_vec()));
+        assert_eq!(
+            unzstd_frame(b"\x0a\x00".to_vec(), 1),
+            Ok(b"\x0a\x00".to_vec())
+        );
     }
 
     #[test]
     fn small_frames_decompress_in_one_pass() {
         let msg = vec![7u8; 1000];
         let z = zstd::encode_all(msg.as_slice(), 3).expect("zstd");
-        assert_eq!(declared_size(&z), None, "a streaming encoder declares no size");
+        assert_eq!(
+            declared_size(&z),
+            None,
+            "a streaming encoder declares no size"
+        );
         assert_eq!(unzstd_frame(z.clone(), 1000), Ok(msg));
-        assert_eq!(unzstd_frame(z, 999), Err(FrameProblem::TooLarge { limit: 999 }));
+        assert_eq!(
+            unzstd_frame(z, 999),
+            Err(FrameProblem::TooLarge { limit: 999 })
+        );
     }
 
     #[test]
@@ -171,7 +185,10 @@ mod tests {
         let z = zstd::bulk::compress(&msg, 3).expect("zstd");
         assert_eq!(declared_size(&z), Some(5000));
         assert_eq!(unzstd_frame(z.clone(), 5000), Ok(msg));
-        assert_eq!(unzstd_frame(z, 4999), Err(FrameProblem::TooLarge { limit: 4999 }));
+        assert_eq!(
+            unzstd_frame(z, 4999),
+            Err(FrameProblem::TooLarge { limit: 4999 })
+        );
     }
 
     #[test]
@@ -184,7 +201,9 @@ mod tests {
         assert!(out.iter().all(|&b| b == 0));
         assert_eq!(
             unzstd_frame(bomb, (6 << 20) - 1),
-            Err(FrameProblem::TooLarge { limit: (6 << 20) - 1 })
+            Err(FrameProblem::TooLarge {
+                limit: (6 << 20) - 1
+            })
         );
     }
 

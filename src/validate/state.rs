@@ -8,8 +8,8 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use arrow::array::{
-    Array, ArrayRef, AsArray, BinaryArray, BinaryBuilder, RecordBatch, StringArray,
-    StringBuilder, UInt64Array, UInt64Builder,
+    Array, ArrayRef, AsArray, BinaryArray, BinaryBuilder, RecordBatch, StringArray, StringBuilder,
+    UInt64Array, UInt64Builder,
 };
 use arrow::datatypes::{DataType, Field, Schema, UInt64Type};
 
@@ -30,7 +30,11 @@ fn state_error(message: impl std::fmt::Display) -> Error {
     Error::Aggregate(format!("validate state: {message}"))
 }
 
-fn with_inputs(fields: Vec<Field>, columns: Vec<ArrayRef>, inputs: &[String]) -> Result<RecordBatch> {
+fn with_inputs(
+    fields: Vec<Field>,
+    columns: Vec<ArrayRef>,
+    inputs: &[String],
+) -> Result<RecordBatch> {
     let meta = HashMap::from([(META_INPUTS.to_owned(), inputs.join("\n"))]);
     RecordBatch::try_new(Arc::new(Schema::new_with_metadata(fields, meta)), columns)
         .map_err(state_error)
@@ -67,8 +71,11 @@ pub fn span_state(
     opts.projection = crate::columns::Projection::LEAN;
     let spans = collect(sources, &opts, 1)?;
     let records = spans.parts.into_iter().flatten();
-    let (mut trace, mut span, mut parent) =
-        (BinaryBuilder::new(), BinaryBuilder::new(), BinaryBuilder::new());
+    let (mut trace, mut span, mut parent) = (
+        BinaryBuilder::new(),
+        BinaryBuilder::new(),
+        BinaryBuilder::new(),
+    );
     let (mut start, mut end, mut seq, mut shard) = (
         UInt64Builder::new(),
         UInt64Builder::new(),
@@ -153,7 +160,14 @@ pub fn check_spans(states: &[RecordBatch], skew: u64, keep: usize) -> Result<Rec
         f.push_count(rule, found.counts[r]);
         for c in &found.examples[r] {
             let (service, name) = &labels.list[c.label as usize];
-            f.push_example(rule, c.seq, c.trace_id.as_slice(), c.span_id.as_slice(), service, name);
+            f.push_example(
+                rule,
+                c.seq,
+                c.trace_id.as_slice(),
+                c.span_id.as_slice(),
+                service,
+                name,
+            );
         }
     }
     f.finish(&inputs_of(states))

@@ -5,8 +5,8 @@
 
 use opentelemetry_proto::tonic::metrics::v1::{
     exponential_histogram_data_point::Buckets, metric::Data, number_data_point,
-    AggregationTemporality, ExponentialHistogram, ExponentialHistogramDataPoint,
-    NumberDataPoint, Sum,
+    AggregationTemporality, ExponentialHistogram, ExponentialHistogramDataPoint, NumberDataPoint,
+    Sum,
 };
 use prost::Message;
 use serde_json::{json, Value};
@@ -48,9 +48,16 @@ fn agg_verbose(files: &[&std::path::Path], extra: &[&str]) -> (Vec<Value>, Strin
     ]);
     args.extend_from_slice(extra);
     let out = bin().args(&args).output().expect("run binary");
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let stdout = String::from_utf8(out.stdout).expect("utf-8");
-    (json_rows(&stdout), String::from_utf8_lossy(&out.stderr).into_owned())
+    (
+        json_rows(&stdout),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
 }
 
 fn cols(row: &Value, names: &[&str]) -> Vec<Value> {
@@ -93,7 +100,10 @@ fn metric_streaming_series_interleaved_across_frames_and_files() {
     // The later file first: both series go back in time, are found, and replayed sorted.
     let (rows, err) = agg_verbose(&[&second, &first], &by);
     assert_eq!(cols(&by_metric(&rows, "requests"), &SUM_COLS), want);
-    assert!(err.contains("20 points buffered out of order (2 series replayed sorted; 2 pass(es)"), "{err}");
+    assert!(
+        err.contains("20 points buffered out of order (2 series replayed sorted; 2 pass(es)"),
+        "{err}"
+    );
     assert!(err.contains("peak metric state"), "{err}");
 }
 
@@ -159,11 +169,21 @@ fn metric_streaming_reversed_shuffled_and_duplicated_points() {
             .filter(|r| r["metric.name"] == "hits")
             .map(|r| json!([r["point_count"], r["value_sum"]]))
             .collect();
-        assert_eq!(hits, [json!([3, 20.0]), json!([2, 20.0]), json!([1, 10.0])], "{name}");
+        assert_eq!(
+            hits,
+            [json!([3, 20.0]), json!([2, 20.0]), json!([1, 10.0])],
+            "{name}"
+        );
     }
 }
 
-fn exp_point(time_s: u64, scale: i32, offset: i32, counts: Vec<u64>, sum: f64) -> ExponentialHistogramDataPoint {
+fn exp_point(
+    time_s: u64,
+    scale: i32,
+    offset: i32,
+    counts: Vec<u64>,
+    sum: f64,
+) -> ExponentialHistogramDataPoint {
     ExponentialHistogramDataPoint {
         start_time_unix_nano: T0 - SEC,
         time_unix_nano: T0 + time_s * SEC,
@@ -200,7 +220,13 @@ fn metric_streaming_exponential_histogram_changes_scale_mid_stream() {
             })
             .collect();
         let file = write_stream(dir.path(), &format!("exp_{name}.bin"), &msgs);
-        let exp_cols = ["count", "sum", "scale", "positive_offset", "positive_bucket_counts"];
+        let exp_cols = [
+            "count",
+            "sum",
+            "scale",
+            "positive_offset",
+            "positive_bucket_counts",
+        ];
         let rows = agg(dir.path(), &file, "metrics", &["--by", "service.name"]);
         assert_eq!(
             cols(&by_metric(&rows, "latency"), &exp_cols),
@@ -245,15 +271,40 @@ fn metric_streaming_same_rows_at_any_thread_count_and_order() {
     let dir = tempfile::tempdir().expect("tempdir");
     let file = dir.path().join("gen.bin");
     run_ok(&[
-        "generate", "--signal", "metrics", "--seed", "5", "--series", "40", "--points", "12",
-        "--format", "fileexporter", "-o", path_str(&file),
+        "generate",
+        "--signal",
+        "metrics",
+        "--seed",
+        "5",
+        "--series",
+        "40",
+        "--points",
+        "12",
+        "--format",
+        "fileexporter",
+        "-o",
+        path_str(&file),
     ]);
     let reversed = dir.path().join("reversed.bin");
-    std::fs::write(&reversed, reversed_frames(&std::fs::read(&file).expect("read"))).expect("write");
+    std::fs::write(
+        &reversed,
+        reversed_frames(&std::fs::read(&file).expect("read")),
+    )
+    .expect("write");
     let run = |f: &std::path::Path, threads: usize| {
         run_ok(&[
-            "aggregate", path_str(f), "--signal", "metrics", "--window", "1m", "--format", "json",
-            "--backend", "cpu", "--threads", &threads.to_string(),
+            "aggregate",
+            path_str(f),
+            "--signal",
+            "metrics",
+            "--window",
+            "1m",
+            "--format",
+            "json",
+            "--backend",
+            "cpu",
+            "--threads",
+            &threads.to_string(),
         ])
     };
     let want = run(&file, 1);

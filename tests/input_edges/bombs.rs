@@ -6,7 +6,9 @@
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
-use crate::{length_prefixed, zstd, padded_trace_frame, run_measured, trace_frame, Cmd, COMMANDS, THREADS};
+use crate::{
+    length_prefixed, padded_trace_frame, run_measured, trace_frame, zstd, Cmd, COMMANDS, THREADS,
+};
 
 const RSS_BOUND: u64 = 300 << 20;
 
@@ -23,7 +25,6 @@ fn zero_bomb(blocks: u32) -> Vec<u8> {
     }
     out
 }
-
 
 /// Valid frames 0, 2, …, 16 (9 traces of 2 spans) around bombs at frames 1, 3, …, 15.
 /// Returns the file and the byte offset of frame 1.
@@ -60,7 +61,11 @@ fn a_bomb_is_a_bad_frame_naming_file_frame_and_limit() {
                 "error: {}: frame 1 at byte {offset}: frame exceeds --max-frame-bytes (256 MiB) once decompressed",
                 file.display()
             );
-            assert!(r.stderr.contains(&want), "{cmd:?} --threads {threads}: {}", r.stderr);
+            assert!(
+                r.stderr.contains(&want),
+                "{cmd:?} --threads {threads}: {}",
+                r.stderr
+            );
             assert!(r.stdout.is_empty(), "{cmd:?}: {}", r.stdout);
             assert!(
                 r.max_rss_bytes < RSS_BOUND,
@@ -81,15 +86,25 @@ fn skip_invalid_skips_the_bombs_keeps_every_valid_span_in_bounded_memory() {
             let r = run_measured(&cmd.args(&[&file], threads, &["--skip-invalid"], out.path()));
             let what = format!("{cmd:?} --threads {threads}");
             assert_eq!(r.code, 0, "{what}: {}", r.stderr);
-            assert_eq!(cmd.spans_read(&r, out.path()), 18, "{what}: nothing valid dropped");
+            assert_eq!(
+                cmd.spans_read(&r, out.path()),
+                18,
+                "{what}: nothing valid dropped"
+            );
             let skipped: Vec<&str> = r
                 .stderr
                 .lines()
-                .filter(|l| l.starts_with("warning: skipped") && l.contains("exceeds --max-frame-bytes (256 MiB)"))
+                .filter(|l| {
+                    l.starts_with("warning: skipped")
+                        && l.contains("exceeds --max-frame-bytes (256 MiB)")
+                })
                 .collect();
             assert_eq!(skipped.len(), 8, "{what}: {}", r.stderr);
             for (k, line) in skipped.iter().enumerate() {
-                assert!(line.contains(&format!(": frame {} at byte", 2 * k + 1)), "{what}: {line}");
+                assert!(
+                    line.contains(&format!(": frame {} at byte", 2 * k + 1)),
+                    "{what}: {line}"
+                );
             }
             if let Cmd::Inspect = cmd {
                 let v: serde_json::Value = serde_json::from_str(&r.stdout).expect("json");
@@ -114,19 +129,42 @@ fn max_frame_bytes_sets_the_limit_for_every_framing() {
     let small = trace_frame(1);
     let cases: Vec<(&str, Vec<u8>, u64, u64, bool)> = vec![
         // name, bytes, frame of the big message, its offset, does the stream go on after it
-        ("per-frame-zstd.otlp", length_prefixed(&[zstd(&small), zstd(&big), zstd(&small)]), 1, 4 + zstd(&small).len() as u64, true),
-        ("declared-size.otlp", length_prefixed(&[zstd::bulk::compress(&big, 3).expect("zstd"), zstd(&small)]), 0, 0, true),
-        ("plain.otlp", length_prefixed(&[small.clone(), big.clone(), small.clone()]), 1, 4 + small.len() as u64, true),
+        (
+            "per-frame-zstd.otlp",
+            length_prefixed(&[zstd(&small), zstd(&big), zstd(&small)]),
+            1,
+            4 + zstd(&small).len() as u64,
+            true,
+        ),
+        (
+            "declared-size.otlp",
+            length_prefixed(&[zstd::bulk::compress(&big, 3).expect("zstd"), zstd(&small)]),
+            0,
+            0,
+            true,
+        ),
+        (
+            "plain.otlp",
+            length_prefixed(&[small.clone(), big.clone(), small.clone()]),
+            1,
+            4 + small.len() as u64,
+            true,
+        ),
         ("single.pb.gz", gzip(&big), 0, 0, false),
         ("single.pb.zst", zstd(&big), 0, 0, false),
     ];
     for (name, bytes, frame, offset, goes_on) in cases {
         let path = dir.path().join(name);
         std::fs::write(&path, bytes).expect("write");
-        let spans_after = if goes_on { 2 * (1 + u64::from(frame == 1)) } else { 0 };
+        let spans_after = if goes_on {
+            2 * (1 + u64::from(frame == 1))
+        } else {
+            0
+        };
         for cmd in [Cmd::Inspect, Cmd::Convert] {
             let out = tempfile::tempdir().expect("tempdir");
-            let r = run_measured(&cmd.args(&[&path], 2, &["--max-frame-bytes", "1MiB"], out.path()));
+            let r =
+                run_measured(&cmd.args(&[&path], 2, &["--max-frame-bytes", "1MiB"], out.path()));
             assert_eq!(r.code, 2, "{name} {cmd:?}: {}", r.stderr);
             let want = format!(
                 "{}: frame {frame} at byte {offset}: frame exceeds --max-frame-bytes (1 MiB) once decompressed",
@@ -136,14 +174,24 @@ fn max_frame_bytes_sets_the_limit_for_every_framing() {
 
             if goes_on {
                 let out = tempfile::tempdir().expect("tempdir");
-                let args = cmd.args(&[&path], 2, &["--max-frame-bytes", "1MiB", "--skip-invalid"], out.path());
+                let args = cmd.args(
+                    &[&path],
+                    2,
+                    &["--max-frame-bytes", "1MiB", "--skip-invalid"],
+                    out.path(),
+                );
                 let r = run_measured(&args);
                 assert_eq!(r.code, 0, "{name} {cmd:?}: {}", r.stderr);
-                assert_eq!(cmd.spans_read(&r, out.path()), spans_after, "{name} {cmd:?}");
+                assert_eq!(
+                    cmd.spans_read(&r, out.path()),
+                    spans_after,
+                    "{name} {cmd:?}"
+                );
             }
 
             let out = tempfile::tempdir().expect("tempdir");
-            let r = run_measured(&cmd.args(&[&path], 2, &["--max-frame-bytes", "2MiB"], out.path()));
+            let r =
+                run_measured(&cmd.args(&[&path], 2, &["--max-frame-bytes", "2MiB"], out.path()));
             assert_eq!(r.code, 0, "{name} {cmd:?}: {}", r.stderr);
             let all = 2 + if goes_on { spans_after } else { 0 };
             assert_eq!(cmd.spans_read(&r, out.path()), all, "{name} {cmd:?}");
@@ -164,10 +212,19 @@ fn an_overlong_json_line_is_skipped_to_the_next_line() {
     let path = dir.path().join("lines.jsonl");
     std::fs::write(&path, text).expect("write");
     let out = tempfile::tempdir().expect("tempdir");
-    let r = run_measured(&Cmd::Inspect.args(&[&path], 2, &["--max-frame-bytes", "4KiB", "--skip-invalid"], out.path()));
+    let r = run_measured(&Cmd::Inspect.args(
+        &[&path],
+        2,
+        &["--max-frame-bytes", "4KiB", "--skip-invalid"],
+        out.path(),
+    ));
     assert_eq!(r.code, 0, "{}", r.stderr);
     assert!(r.stderr.contains(": frame 1 at byte "), "{}", r.stderr);
-    assert!(r.stderr.contains("exceeds --max-frame-bytes (4 KiB)"), "{}", r.stderr);
+    assert!(
+        r.stderr.contains("exceeds --max-frame-bytes (4 KiB)"),
+        "{}",
+        r.stderr
+    );
     assert_eq!(Cmd::Inspect.spans_read(&r, out.path()), 2);
 }
 

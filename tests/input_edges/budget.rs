@@ -98,7 +98,10 @@ fn zstd_frames_count_their_decompressed_bytes() {
     for threads in [1, 2, 8] {
         let (report, spans) = run(&file, threads, budget);
         assert_eq!(spans, 60);
-        assert!(report.peak_bytes_in_flight <= budget, "--threads {threads}: {report:?}");
+        assert!(
+            report.peak_bytes_in_flight <= budget,
+            "--threads {threads}: {report:?}"
+        );
         assert!(report.peak_bytes_in_flight >= 2 * (4 << 20), "{report:?}");
     }
 }
@@ -107,7 +110,9 @@ fn zstd_frames_count_their_decompressed_bytes() {
 fn frames_larger_than_foreseen_are_charged_when_decompressed() {
     // 5 MiB each, no declared size: 4 MiB reserved up front, the rest charged by the worker.
     let dir = tempfile::tempdir().expect("tempdir");
-    let msgs: Vec<Vec<u8>> = (0..4).map(|i| zstd(&padded_trace_frame(i, 5 << 20))).collect();
+    let msgs: Vec<Vec<u8>> = (0..4)
+        .map(|i| zstd(&padded_trace_frame(i, 5 << 20)))
+        .collect();
     let file = dir.path().join("large.otlp");
     std::fs::write(&file, length_prefixed(&msgs)).expect("write");
     for threads in [1, 2] {

@@ -54,7 +54,10 @@ fn run_measured(args: &[String]) -> Run {
     let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
     let reaped = unsafe { libc::wait4(pid, &mut status, 0, &mut usage) };
     assert_eq!(reaped, pid, "wait4: {}", std::io::Error::last_os_error());
-    assert!(libc::WIFEXITED(status), "{args:?} was killed (status {status})");
+    assert!(
+        libc::WIFEXITED(status),
+        "{args:?} was killed (status {status})"
+    );
     Run {
         code: libc::WEXITSTATUS(status),
         stdout: stdout.join().expect("stdout thread"),
@@ -87,9 +90,25 @@ impl Cmd {
     fn args(self, inputs: &[&Path], threads: usize, extra: &[&str], out: &Path) -> Vec<String> {
         let mut a: Vec<String> = match self {
             Cmd::Inspect => vec!["inspect", "--format", "json"],
-            Cmd::Aggregate => vec!["aggregate", "--signal", "traces", "--format", "json", "--backend", "cpu"],
+            Cmd::Aggregate => vec![
+                "aggregate",
+                "--signal",
+                "traces",
+                "--format",
+                "json",
+                "--backend",
+                "cpu",
+            ],
             Cmd::AggregateWindow => vec![
-                "aggregate", "--signal", "traces", "--format", "json", "--backend", "cpu", "--window", "1m",
+                "aggregate",
+                "--signal",
+                "traces",
+                "--format",
+                "json",
+                "--backend",
+                "cpu",
+                "--window",
+                "1m",
             ],
             Cmd::Convert => vec!["convert", "-o"],
             Cmd::Validate => vec!["validate", "--format", "json"],
@@ -123,8 +142,10 @@ impl Cmd {
                 })
                 .sum(),
             Cmd::Convert => {
-                let file = std::fs::File::open(out.join("tables/spans.parquet")).expect("spans.parquet");
-                let reader = parquet::file::reader::SerializedFileReader::new(file).expect("parquet");
+                let file =
+                    std::fs::File::open(out.join("tables/spans.parquet")).expect("spans.parquet");
+                let reader =
+                    parquet::file::reader::SerializedFileReader::new(file).expect("parquet");
                 let rows = parquet::file::reader::FileReader::metadata(&reader)
                     .file_metadata()
                     .num_rows();
@@ -132,7 +153,10 @@ impl Cmd {
             }
             Cmd::Validate => {
                 let v = json();
-                assert_eq!(v["traces_checked"].as_u64().map(|t| t * 2), v["spans_checked"].as_u64());
+                assert_eq!(
+                    v["traces_checked"].as_u64().map(|t| t * 2),
+                    v["spans_checked"].as_u64()
+                );
                 v["spans_checked"].as_u64().expect("spans_checked")
             }
         }

@@ -15,8 +15,16 @@ fn looping_dir(root: &Path) -> PathBuf {
     let elsewhere = root.join("elsewhere");
     std::fs::create_dir(&data).expect("mkdir");
     std::fs::create_dir(&elsewhere).expect("mkdir");
-    std::fs::write(data.join("dump.otlp"), length_prefixed(&[trace_frame(0), trace_frame(1)])).expect("write");
-    std::fs::write(root.join("outside.otlp"), length_prefixed(&[trace_frame(2)])).expect("write");
+    std::fs::write(
+        data.join("dump.otlp"),
+        length_prefixed(&[trace_frame(0), trace_frame(1)]),
+    )
+    .expect("write");
+    std::fs::write(
+        root.join("outside.otlp"),
+        length_prefixed(&[trace_frame(2)]),
+    )
+    .expect("write");
     std::fs::write(elsewhere.join("x.otlp"), length_prefixed(&[trace_frame(3)])).expect("write");
     symlink(".", data.join("self")).expect("symlink");
     symlink("..", data.join("up")).expect("symlink");
@@ -54,7 +62,10 @@ fn symlinked_directories_are_not_followed_by_default() {
                 assert!(r.stderr.contains(&line), "{what}: {}", r.stderr);
             }
             if let Cmd::Inspect = cmd {
-                assert_eq!(input_paths(&r.stdout), [data.join("dump.otlp").display().to_string()]);
+                assert_eq!(
+                    input_paths(&r.stdout),
+                    [data.join("dump.otlp").display().to_string()]
+                );
             }
         }
     }
@@ -115,9 +126,15 @@ fn a_symlinked_file_is_read_once() {
             assert_eq!(r.code, 0, "{what}: {}", r.stderr);
             // a.otlp once (not again as b.otlp) and c.otlp through its link.
             assert_eq!(cmd.spans_read(&r, out.path()), 4, "{what}");
-            let same = format!("warning: skipping {}: same file as one already read", data.join("b.otlp").display());
+            let same = format!(
+                "warning: skipping {}: same file as one already read",
+                data.join("b.otlp").display()
+            );
             assert!(r.stderr.contains(&same), "{what}: {}", r.stderr);
-            let broken = format!("warning: skipping {}: broken symlink", data.join("dangling.otlp").display());
+            let broken = format!(
+                "warning: skipping {}: broken symlink",
+                data.join("dangling.otlp").display()
+            );
             assert!(r.stderr.contains(&broken), "{what}: {}", r.stderr);
         }
     }
@@ -134,11 +151,19 @@ fn a_long_run_of_skipped_files_is_summarised() {
     let data = root.path().join("data");
     std::fs::create_dir(&data).expect("mkdir");
     for i in 0..40 {
-        std::fs::write(data.join(format!("note-{i:02}.txt")), b"not OTLP, just notes\n").expect("write");
+        std::fs::write(
+            data.join(format!("note-{i:02}.txt")),
+            b"not OTLP, just notes\n",
+        )
+        .expect("write");
     }
     for i in 0..3 {
         std::fs::create_dir(root.path().join(format!("sub{i}"))).expect("mkdir");
-        symlink(root.path().join(format!("sub{i}")), data.join(format!("z-link{i}"))).expect("symlink");
+        symlink(
+            root.path().join(format!("sub{i}")),
+            data.join(format!("z-link{i}")),
+        )
+        .expect("symlink");
     }
     std::fs::write(data.join("dump.otlp"), length_prefixed(&[trace_frame(0)])).expect("write");
     for cmd in COMMANDS {
@@ -148,11 +173,21 @@ fn a_long_run_of_skipped_files_is_summarised() {
             let what = format!("{cmd:?} --threads {threads}");
             assert_eq!(r.code, 0, "{what}: {}", r.stderr);
             assert_eq!(cmd.spans_read(&r, out.path()), 2, "{what}");
-            let named: Vec<&str> = r.stderr.lines().filter(|l| l.starts_with("warning: skipping")).collect();
+            let named: Vec<&str> = r
+                .stderr
+                .lines()
+                .filter(|l| l.starts_with("warning: skipping"))
+                .collect();
             assert_eq!(named.len(), 8, "{what}: {}", r.stderr);
-            assert!(named[0].ends_with("note-00.txt: plain text, not OTLP data"), "{what}: {}", r.stderr);
             assert!(
-                r.stderr.contains("warning: … and 35 more skipped (32 plain text, 3 symlinked directories)"),
+                named[0].ends_with("note-00.txt: plain text, not OTLP data"),
+                "{what}: {}",
+                r.stderr
+            );
+            assert!(
+                r.stderr.contains(
+                    "warning: … and 35 more skipped (32 plain text, 3 symlinked directories)"
+                ),
                 "{what}: {}",
                 r.stderr
             );

@@ -205,7 +205,10 @@ fn invalid_json_syntax_names_line_and_column() {
     // the file holds no records at all.
     std::fs::write(&p, b"{\"resource\": {}}\n").expect("write");
     let err = inspect_fails(&[s(&p)], None);
-    assert!(err.contains(&format!("no OTLP data in {}", p.display())), "{err}");
+    assert!(
+        err.contains(&format!("no OTLP data in {}", p.display())),
+        "{err}"
+    );
 
     // JSON that is not an object is a bad frame.
     std::fs::write(&p, b"{}\n[1, 2]\n").expect("write");

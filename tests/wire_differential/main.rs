@@ -38,7 +38,11 @@ fn root(signal: Signal) -> M {
     }
 }
 
-fn opts(signal: Option<Signal>, projection: Option<Projection>, batch_rows: usize) -> DecodeOptions {
+fn opts(
+    signal: Option<Signal>,
+    projection: Option<Projection>,
+    batch_rows: usize,
+) -> DecodeOptions {
     DecodeOptions {
         forced: signal,
         only_signal: None,
@@ -51,10 +55,18 @@ fn opts(signal: Option<Signal>, projection: Option<Projection>, batch_rows: usiz
 fn assert_same(what: &str, got: &DecodedFrame, want: &DecodedFrame) {
     assert_eq!(got.signal, want.signal, "{what}: signal");
     assert_eq!(got.stats, want.stats, "{what}: counts");
-    assert_eq!(got.tables.len(), want.tables.len(), "{what}: number of batches");
+    assert_eq!(
+        got.tables.len(),
+        want.tables.len(),
+        "{what}: number of batches"
+    );
     for (i, (g, w)) in got.tables.iter().zip(&want.tables).enumerate() {
         assert_eq!(g.table, w.table, "{what}: table of batch {i}");
-        assert_eq!(g.batch.schema(), w.batch.schema(), "{what}: schema of batch {i}");
+        assert_eq!(
+            g.batch.schema(),
+            w.batch.schema(),
+            "{what}: schema of batch {i}"
+        );
         for (c, field) in w.batch.schema().fields().iter().enumerate() {
             assert_eq!(
                 g.batch.column(c).to_data(),
@@ -206,23 +218,33 @@ fn nesting_too_deep_is_a_bad_frame() {
     req.resource_spans.push(Default::default());
     let rs = &mut req.resource_spans[0];
     rs.scope_spans.push(Default::default());
-    rs.scope_spans[0].spans.push(opentelemetry_proto::tonic::trace::v1::Span {
-        attributes: vec![opentelemetry_proto::tonic::common::v1::KeyValue {
-            key: "deep".into(),
-            value: Some(v),
+    rs.scope_spans[0]
+        .spans
+        .push(opentelemetry_proto::tonic::trace::v1::Span {
+            attributes: vec![opentelemetry_proto::tonic::common::v1::KeyValue {
+                key: "deep".into(),
+                value: Some(v),
+                ..Default::default()
+            }],
             ..Default::default()
-        }],
-        ..Default::default()
-    });
+        });
     let bytes = req.encode_to_vec();
-    let err = decode_frame(&bytes, &opts(Some(Signal::Traces), Some(Projection::ALL), 8))
-        .expect_err("too deep");
+    let err = decode_frame(
+        &bytes,
+        &opts(Some(Signal::Traces), Some(Projection::ALL), 8),
+    )
+    .expect_err("too deep");
     assert!(
-        err.to_string().starts_with("invalid protobuf: messages nested too deep at byte "),
+        err.to_string()
+            .starts_with("invalid protobuf: messages nested too deep at byte "),
         "{err}"
     );
     // Skipped by a projection that does not read attributes: not looked into.
-    decode_frame(&bytes, &opts(Some(Signal::Traces), Some(Projection::LEAN), 8)).expect("lean");
+    decode_frame(
+        &bytes,
+        &opts(Some(Signal::Traces), Some(Projection::LEAN), 8),
+    )
+    .expect("lean");
 }
 
 #[test]
@@ -240,17 +262,26 @@ fn malformed_wire_data_names_the_problem_and_offset() {
         // kind (field 6, varint) cut off after a continuation byte.
         (&[0x30, 0x80], "truncated varint at byte 7"),
         // name (field 5) says 9 bytes, 1 follows.
-        (&[0x2a, 0x09, b'a'], "length 9 runs past the end of its message (1 bytes left) at byte 7"),
+        (
+            &[0x2a, 0x09, b'a'],
+            "length 9 runs past the end of its message (1 bytes left) at byte 7",
+        ),
         // start time (field 7) as a varint instead of fixed64.
-        (&[0x38, 0x01], "Span.start_time_unix_nano: varint value where a 64-bit value is expected at byte 6"),
+        (
+            &[0x38, 0x01],
+            "Span.start_time_unix_nano: varint value where a 64-bit value is expected at byte 6",
+        ),
         // wire type 7 does not exist.
         (&[0x3f], "invalid wire type 7 at byte 7"),
         // name not UTF-8.
         (&[0x2a, 0x01, 0xff], "Span.name: invalid UTF-8 at byte 8"),
     ];
     for (span, want) in cases {
-        let err = decode_frame(&span_frame(span), &opts(Some(Signal::Traces), Some(Projection::ALL), 8))
-            .expect_err(want);
+        let err = decode_frame(
+            &span_frame(span),
+            &opts(Some(Signal::Traces), Some(Projection::ALL), 8),
+        )
+        .expect_err(want);
         assert_eq!(err, FrameProblem::InvalidProtobuf(want.into()), "{span:?}");
     }
 }

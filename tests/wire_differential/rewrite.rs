@@ -115,7 +115,10 @@ fn child(m: M, field: u32) -> Option<M> {
 }
 
 fn exemplar_field(m: M, field: u32) -> bool {
-    matches!((m, field), (M::NumberDp, 5) | (M::HistDp, 8) | (M::ExpDp, 11))
+    matches!(
+        (m, field),
+        (M::NumberDp, 5) | (M::HistDp, 8) | (M::ExpDp, 11)
+    )
 }
 
 /// Packed repeated scalars: (message, field) → element width (0 = varint).
@@ -290,4 +293,3 @@ pub fn rewrite(b: &[u8], m: M, rng: &mut TestRng) -> Vec<u8> {
     }
     out
 }
-

@@ -32,11 +32,7 @@ fn time() -> impl Strategy<Value = u64> {
 }
 
 fn text() -> impl Strategy<Value = String> {
-    prop_oneof![
-        Just(String::new()),
-        "[a-c]{1,3}",
-        "[ -~é😀]{0,12}",
-    ]
+    prop_oneof![Just(String::new()), "[a-c]{1,3}", "[ -~é😀]{0,12}",]
 }
 
 fn key() -> impl Strategy<Value = String> {
@@ -124,24 +120,24 @@ pub fn attributes() -> impl Strategy<Value = Vec<KeyValue>> {
 }
 
 fn resource() -> impl Strategy<Value = Option<Resource>> {
-    option::of((attributes(), any::<u32>()).prop_map(|(attributes, dropped)| Resource {
-        attributes,
-        dropped_attributes_count: dropped,
-        ..Default::default()
-    }))
+    option::of(
+        (attributes(), any::<u32>()).prop_map(|(attributes, dropped)| Resource {
+            attributes,
+            dropped_attributes_count: dropped,
+            ..Default::default()
+        }),
+    )
 }
 
 fn scope() -> impl Strategy<Value = Option<InstrumentationScope>> {
-    option::of(
-        (text(), text(), attributes(), any::<u32>()).prop_map(|(name, version, attributes, d)| {
-            InstrumentationScope {
-                name,
-                version,
-                attributes,
-                dropped_attributes_count: d,
-            }
-        }),
-    )
+    option::of((text(), text(), attributes(), any::<u32>()).prop_map(
+        |(name, version, attributes, d)| InstrumentationScope {
+            name,
+            version,
+            attributes,
+            dropped_attributes_count: d,
+        },
+    ))
 }
 
 fn event() -> impl Strategy<Value = span::Event> {
@@ -170,7 +166,12 @@ fn span() -> impl Strategy<Value = Span> {
     (
         (id(), id(), id(), text(), any::<u32>(), text()),
         (any::<i32>(), time(), time(), attributes(), any::<u32>()),
-        (vec(event(), 0..3), any::<u32>(), vec(link(), 0..2), any::<u32>()),
+        (
+            vec(event(), 0..3),
+            any::<u32>(),
+            vec(link(), 0..2),
+            any::<u32>(),
+        ),
         option::of((text(), any::<i32>()).prop_map(|(message, code)| Status { message, code })),
     )
         .prop_map(|(a, b, c, status)| Span {
@@ -194,29 +195,33 @@ fn span() -> impl Strategy<Value = Span> {
 }
 
 pub fn traces() -> impl Strategy<Value = Request> {
-    let scope_spans = (scope(), vec(span(), 0..4), text()).prop_map(|(scope, spans, url)| {
-        ScopeSpans {
+    let scope_spans =
+        (scope(), vec(span(), 0..4), text()).prop_map(|(scope, spans, url)| ScopeSpans {
             scope,
             spans,
             schema_url: url,
-        }
-    });
-    let resource_spans = (resource(), vec(scope_spans, 0..3), text()).prop_map(
-        |(resource, scope_spans, url)| ResourceSpans {
-            resource,
-            scope_spans,
-            schema_url: url,
-        },
-    );
-    vec(resource_spans, 1..3).prop_map(|resource_spans| {
-        Request::Traces(ExportTraceServiceRequest { resource_spans })
-    })
+        });
+    let resource_spans =
+        (resource(), vec(scope_spans, 0..3), text()).prop_map(|(resource, scope_spans, url)| {
+            ResourceSpans {
+                resource,
+                scope_spans,
+                schema_url: url,
+            }
+        });
+    vec(resource_spans, 1..3)
+        .prop_map(|resource_spans| Request::Traces(ExportTraceServiceRequest { resource_spans }))
 }
 
 fn log() -> impl Strategy<Value = LogRecord> {
     (
         (time(), time(), any::<i32>(), text()),
-        (option::of(any_value()), attributes(), any::<u32>(), any::<u32>()),
+        (
+            option::of(any_value()),
+            attributes(),
+            any::<u32>(),
+            any::<u32>(),
+        ),
         (id(), id(), text()),
     )
         .prop_map(|(a, b, c)| LogRecord {
@@ -235,20 +240,20 @@ fn log() -> impl Strategy<Value = LogRecord> {
 }
 
 pub fn logs() -> impl Strategy<Value = Request> {
-    let scope_logs = (scope(), vec(log(), 0..4), text()).prop_map(|(scope, log_records, url)| {
-        ScopeLogs {
+    let scope_logs =
+        (scope(), vec(log(), 0..4), text()).prop_map(|(scope, log_records, url)| ScopeLogs {
             scope,
             log_records,
             schema_url: url,
-        }
-    });
-    let resource_logs = (resource(), vec(scope_logs, 0..3), text()).prop_map(
-        |(resource, scope_logs, url)| ResourceLogs {
-            resource,
-            scope_logs,
-            schema_url: url,
-        },
-    );
+        });
+    let resource_logs =
+        (resource(), vec(scope_logs, 0..3), text()).prop_map(|(resource, scope_logs, url)| {
+            ResourceLogs {
+                resource,
+                scope_logs,
+                schema_url: url,
+            }
+        });
     vec(resource_logs, 1..3)
         .prop_map(|resource_logs| Request::Logs(ExportLogsServiceRequest { resource_logs }))
 }
@@ -265,18 +270,26 @@ fn exemplar() -> impl Strategy<Value = Exemplar> {
         id(),
         id(),
     )
-        .prop_map(|(filtered_attributes, t, value, span_id, trace_id)| Exemplar {
-            filtered_attributes,
-            time_unix_nano: t,
-            value,
-            span_id,
-            trace_id,
-        })
+        .prop_map(
+            |(filtered_attributes, t, value, span_id, trace_id)| Exemplar {
+                filtered_attributes,
+                time_unix_nano: t,
+                value,
+                span_id,
+                trace_id,
+            },
+        )
 }
 
 /// Attributes, start, time, flags, exemplars: every point's header.
 fn header() -> impl Strategy<Value = (Vec<KeyValue>, u64, u64, u32, Vec<Exemplar>)> {
-    (attributes(), time(), time(), any::<u32>(), vec(exemplar(), 0..2))
+    (
+        attributes(),
+        time(),
+        time(),
+        any::<u32>(),
+        vec(exemplar(), 0..2),
+    )
 }
 
 fn number_point() -> impl Strategy<Value = NumberDataPoint> {
@@ -301,7 +314,12 @@ fn number_point() -> impl Strategy<Value = NumberDataPoint> {
 fn histogram_point() -> impl Strategy<Value = HistogramDataPoint> {
     (
         header(),
-        (any::<u64>(), option::of(double()), option::of(double()), option::of(double())),
+        (
+            any::<u64>(),
+            option::of(double()),
+            option::of(double()),
+            option::of(double()),
+        ),
         (vec(any::<u64>(), 0..5), vec(double(), 0..4)),
     )
         .prop_map(|(h, s, b)| HistogramDataPoint {
@@ -321,15 +339,22 @@ fn histogram_point() -> impl Strategy<Value = HistogramDataPoint> {
 
 fn buckets() -> impl Strategy<Value = Option<Buckets>> {
     option::of(
-        (any::<i32>(), vec(any::<u64>(), 0..5))
-            .prop_map(|(offset, bucket_counts)| Buckets { offset, bucket_counts }),
+        (any::<i32>(), vec(any::<u64>(), 0..5)).prop_map(|(offset, bucket_counts)| Buckets {
+            offset,
+            bucket_counts,
+        }),
     )
 }
 
 fn exp_point() -> impl Strategy<Value = ExponentialHistogramDataPoint> {
     (
         header(),
-        (any::<u64>(), option::of(double()), option::of(double()), option::of(double())),
+        (
+            any::<u64>(),
+            option::of(double()),
+            option::of(double()),
+            option::of(double()),
+        ),
         (any::<i32>(), any::<u64>(), double(), buckets(), buckets()),
     )
         .prop_map(|(h, s, e)| ExponentialHistogramDataPoint {
@@ -388,12 +413,12 @@ fn data() -> impl Strategy<Value = Option<Data>> {
                 aggregation_temporality: t
             }
         ))),
-        (vec(exp_point(), 0..3), any::<i32>()).prop_map(|(d, t)| Some(
-            Data::ExponentialHistogram(ExponentialHistogram {
+        (vec(exp_point(), 0..3), any::<i32>()).prop_map(|(d, t)| Some(Data::ExponentialHistogram(
+            ExponentialHistogram {
                 data_points: d,
                 aggregation_temporality: t
-            })
-        )),
+            }
+        ))),
         vec(summary_point(), 0..3)
             .prop_map(|data_points| Some(Data::Summary(Summary { data_points }))),
     ]
@@ -412,13 +437,12 @@ fn metric() -> impl Strategy<Value = Metric> {
 }
 
 pub fn metrics() -> impl Strategy<Value = Request> {
-    let scope_metrics = (scope(), vec(metric(), 0..4), text()).prop_map(|(scope, metrics, url)| {
-        ScopeMetrics {
+    let scope_metrics =
+        (scope(), vec(metric(), 0..4), text()).prop_map(|(scope, metrics, url)| ScopeMetrics {
             scope,
             metrics,
             schema_url: url,
-        }
-    });
+        });
     let resource_metrics = (resource(), vec(scope_metrics, 0..3), text()).prop_map(
         |(resource, scope_metrics, url)| ResourceMetrics {
             resource,

@@ -161,7 +161,11 @@ impl GroupKernels {
         });
         let module = |native: bool| {
             device.create_shader_module(wgpu::ShaderModuleDescriptor {
-                label: Some(if native { "group_native.wgsl" } else { "group.wgsl" }),
+                label: Some(if native {
+                    "group_native.wgsl"
+                } else {
+                    "group.wgsl"
+                }),
                 source: wgpu::ShaderSource::Wgsl(group_source(native).into()),
             })
         };
@@ -236,13 +240,21 @@ impl Inner {
     ) -> Result<Grouped, GpuError> {
         assert_eq!(keys.len(), values.len(), "keys and values differ in length");
         if groups as u64 * ACC_BYTES > self.binding_limit || groups > GROUP_MASK as usize {
-            return Err(GpuError::Unsupported("this many groups in one device buffer"));
+            return Err(GpuError::Unsupported(
+                "this many groups in one device buffer",
+            ));
         }
         let batch = self.group_batch_rows(max_chunk_rows);
         let mut out: Option<Grouped> = None;
         for start in (0..keys.len().max(1)).step_by(batch) {
             let end = (start + batch).min(keys.len());
-            let part = self.group_batch(&keys[start..end], &values[start..end], groups, sketch, native)?;
+            let part = self.group_batch(
+                &keys[start..end],
+                &values[start..end],
+                groups,
+                sketch,
+                native,
+            )?;
             match &mut out {
                 None => out = Some(part),
                 Some(o) => {
@@ -339,7 +351,7 @@ impl Inner {
             self.dispatch(&mut pass, groups);
             if rows > 0 {
                 if private {
-                    let tiles = rows.div_ceil(PRIV_ROWS as usize) ;
+                    let tiles = rows.div_ceil(PRIV_ROWS as usize);
                     pass.set_pipeline(&k.private_hi);
                     self.dispatch(&mut pass, tiles);
                     pass.set_pipeline(&k.private_lo);
@@ -370,7 +382,9 @@ impl Inner {
         let prep_ns = prep.elapsed().as_nanos() as u64;
 
         let errors = pollster::block_on(validation.pop()).or(pollster::block_on(oom.pop()));
-        let mut held = vec![params, key_buf, val_buf, acc, offs, cursors, sk_values, buckets, meta];
+        let mut held = vec![
+            params, key_buf, val_buf, acc, offs, cursors, sk_values, buckets, meta,
+        ];
         if let Some(err) = errors {
             let _ = self.device.poll(wgpu::PollType::wait_indefinitely());
             self.release(held);
@@ -404,7 +418,8 @@ impl Inner {
             let offsets: Vec<u32> = bytemuck::pod_collect_to_vec(
                 &first[acc_bytes as usize..(acc_bytes + offs_bytes) as usize],
             );
-            let cur: [u32; 4] = bytemuck::pod_read_unaligned(&first[(acc_bytes + offs_bytes) as usize..]);
+            let cur: [u32; 4] =
+                bytemuck::pod_read_unaligned(&first[(acc_bytes + offs_bytes) as usize..]);
             let (n_values, n_buckets) = (u64::from(cur[0]), u64::from(cur[1]));
             if n_values > r64 || n_buckets > r64 * u64::from(HIST_FACTOR) {
                 self.release(held);
@@ -432,7 +447,8 @@ impl Inner {
         c.bytes_read_back.fetch_add(read_bytes, Ordering::Relaxed);
         c.submits.fetch_add(submits, Ordering::Relaxed);
         c.prep_ns.fetch_add(prep_ns, Ordering::Relaxed);
-        c.finish_ns.fetch_add(finish.elapsed().as_nanos() as u64, Ordering::Relaxed);
+        c.finish_ns
+            .fetch_add(finish.elapsed().as_nanos() as u64, Ordering::Relaxed);
         Ok(Grouped { stats, sketches })
     }
 
@@ -506,8 +522,14 @@ fn build_sketch(
         (0, _) => Ok(DurationSketch::new()),
         (KIND_HIST, range) => {
             let c = counts.get(off..off + range as usize).ok_or_else(bad)?;
-            DurationSketch::from_bucket_counts(s.min, s.max, c.iter().map(|&x| u64::from(x)).collect())
-                .ok_or_else(|| GpuError::Readback("bucket counts disagree with the group's statistics".into()))
+            DurationSketch::from_bucket_counts(
+                s.min,
+                s.max,
+                c.iter().map(|&x| u64::from(x)).collect(),
+            )
+            .ok_or_else(|| {
+                GpuError::Readback("bucket counts disagree with the group's statistics".into())
+            })
         }
         (_, n) => {
             let mut sk = DurationSketch::new();
@@ -557,7 +579,11 @@ mod tests {
             naga::valid::Validator::new(naga::valid::ValidationFlags::all(), caps)
                 .validate(&module)
                 .unwrap_or_else(|e| panic!("{}", e.emit_to_string(&source)));
-            let names: Vec<&str> = module.entry_points.iter().map(|e| e.name.as_str()).collect();
+            let names: Vec<&str> = module
+                .entry_points
+                .iter()
+                .map(|e| e.name.as_str())
+                .collect();
             assert_eq!(names, entries);
         }
     }
@@ -565,7 +591,13 @@ mod tests {
     /// The host's payload decision mirrors `plan_sketch`.
     #[test]
     fn sketch_kind_thresholds() {
-        let s = |count, min, max| GroupStats { count, flagged: 0, sum: 0, min, max };
+        let s = |count, min, max| GroupStats {
+            count,
+            flagged: 0,
+            sum: 0,
+            min,
+            max,
+        };
         assert_eq!(sketch_kind(&s(0, u64::MAX, 0)), (0, 0));
         assert_eq!(sketch_kind(&s(64, 1, u64::MAX)), (KIND_VALUES, 64));
         // 65 values within 130 buckets: dense histogram; wider: raw values.

@@ -186,7 +186,9 @@ impl Inner {
         assert_eq!(keys.len(), values.len(), "keys and values differ in length");
         let acc_bytes = groups as u64 * u64::from(ACC_WORDS) * 4;
         if acc_bytes > self.binding_limit || groups > u32::MAX as usize / ACC_WORDS as usize {
-            return Err(GpuError::Unsupported("this many groups in one device buffer"));
+            return Err(GpuError::Unsupported(
+                "this many groups in one device buffer",
+            ));
         }
         let limit = usize::try_from(self.binding_limit / 8).unwrap_or(usize::MAX);
         let batch = limit
@@ -217,7 +219,10 @@ impl Inner {
         let acc_bytes = g64 * u64::from(ACC_WORDS) * 4;
         let oom = self.device.push_error_scope(wgpu::ErrorFilter::OutOfMemory);
         let validation = self.device.push_error_scope(wgpu::ErrorFilter::Validation);
-        let params = self.acquire(wgpu::BufferUsages::UNIFORM | wgpu::BufferUsages::COPY_DST, 16);
+        let params = self.acquire(
+            wgpu::BufferUsages::UNIFORM | wgpu::BufferUsages::COPY_DST,
+            16,
+        );
         self.queue.write_buffer(
             &params,
             0,
@@ -328,10 +333,12 @@ impl Inner {
         c.batches.fetch_add(1, Ordering::Relaxed);
         c.rows.fetch_add(r64, Ordering::Relaxed);
         c.bytes_uploaded.fetch_add(r64 * 12 + 16, Ordering::Relaxed);
-        c.bytes_read_back.fetch_add(rb_bytes + n_exc * 4, Ordering::Relaxed);
+        c.bytes_read_back
+            .fetch_add(rb_bytes + n_exc * 4, Ordering::Relaxed);
         c.submits.fetch_add(submits, Ordering::Relaxed);
         c.prep_ns.fetch_add(prep_ns, Ordering::Relaxed);
-        c.finish_ns.fetch_add(finish.elapsed().as_nanos() as u64, Ordering::Relaxed);
+        c.finish_ns
+            .fetch_add(finish.elapsed().as_nanos() as u64, Ordering::Relaxed);
         Ok(out)
     }
 }
@@ -359,7 +366,16 @@ mod tests {
         assert_eq!(pow2(0), 1.0);
         assert_eq!(pow2(-1074), f64::from_bits(1));
         assert_eq!(pow2(-1022), f64::MIN_POSITIVE);
-        for v in [0.0, -0.0, 1.5, -2.25, f64::INFINITY, f64::NEG_INFINITY, f64::MAX, -f64::MIN_POSITIVE] {
+        for v in [
+            0.0,
+            -0.0,
+            1.5,
+            -2.25,
+            f64::INFINITY,
+            f64::NEG_INFINITY,
+            f64::MAX,
+            -f64::MIN_POSITIVE,
+        ] {
             let b = v.to_bits();
             let o = if b >> 63 == 1 { !b } else { b | 1 << 63 };
             assert_eq!(from_ordered(o).to_bits(), b);

@@ -6,8 +6,8 @@
 use std::sync::Arc;
 
 use arrow::array::{
-    Array, ArrayRef, AsArray, Float64Builder, Int32Array, ListArray, ListBuilder,
-    RecordBatch, UInt64Array, UInt64Builder, UInt8Array,
+    Array, ArrayRef, AsArray, Float64Builder, Int32Array, ListArray, ListBuilder, RecordBatch,
+    UInt64Array, UInt64Builder, UInt8Array,
 };
 use arrow::datatypes::{DataType, Field, Float64Type, Int32Type, UInt64Type, UInt8Type};
 
@@ -36,7 +36,10 @@ pub fn shard_of_key(key: &[u8], keys: &[KeySpec]) -> u64 {
     let parts = decode_key(key, keys.len() + 1);
     let mut h: u64 = 0xcbf2_9ce4_8422_2325;
     for (i, part) in parts.iter().enumerate() {
-        if keys.get(i).is_some_and(|k| matches!(k.kind, KeyKind::Window(_))) {
+        if keys
+            .get(i)
+            .is_some_and(|k| matches!(k.kind, KeyKind::Window(_)))
+        {
             continue;
         }
         for b in format!("{part:?}|").bytes() {
@@ -238,8 +241,14 @@ pub fn points_columns(rows: &MetricRows, keys: &[KeySpec]) -> Result<Vec<(Field,
             field("kind", DataType::UInt8, false),
             Arc::new(UInt8Array::from(std::mem::take(&mut b.kind))),
         ),
-        (field("series_id", DataType::UInt64, false), u64s(&|m| m.series)),
-        (field("start_ns", DataType::UInt64, false), u64s(&|m| m.start)),
+        (
+            field("series_id", DataType::UInt64, false),
+            u64s(&|m| m.series),
+        ),
+        (
+            field("start_ns", DataType::UInt64, false),
+            u64s(&|m| m.start),
+        ),
         (field("time_ns", DataType::UInt64, false), u64s(&|m| m.time)),
         (
             field("temporality", DataType::UInt8, false),
@@ -247,11 +256,26 @@ pub fn points_columns(rows: &MetricRows, keys: &[KeySpec]) -> Result<Vec<(Field,
                 b.meta.iter().map(|m| temporality_code(m.temporality)),
             )),
         ),
-        (field("value", DataType::Float64, true), Arc::new(b.value.finish())),
-        (field("count", DataType::UInt64, true), Arc::new(b.count.finish())),
-        (field("sum", DataType::Float64, true), Arc::new(b.sum.finish())),
-        (field("min", DataType::Float64, true), Arc::new(b.min.finish())),
-        (field("max", DataType::Float64, true), Arc::new(b.max.finish())),
+        (
+            field("value", DataType::Float64, true),
+            Arc::new(b.value.finish()),
+        ),
+        (
+            field("count", DataType::UInt64, true),
+            Arc::new(b.count.finish()),
+        ),
+        (
+            field("sum", DataType::Float64, true),
+            Arc::new(b.sum.finish()),
+        ),
+        (
+            field("min", DataType::Float64, true),
+            Arc::new(b.min.finish()),
+        ),
+        (
+            field("max", DataType::Float64, true),
+            Arc::new(b.max.finish()),
+        ),
         (
             field("explicit_bounds", list_type(DataType::Float64), true),
             Arc::new(b.bounds.finish()),
@@ -264,7 +288,10 @@ pub fn points_columns(rows: &MetricRows, keys: &[KeySpec]) -> Result<Vec<(Field,
             field("scale", DataType::Int32, true),
             Arc::new(Int32Array::from(std::mem::take(&mut b.scale))),
         ),
-        (field("zero_count", DataType::UInt64, true), Arc::new(b.zero.finish())),
+        (
+            field("zero_count", DataType::UInt64, true),
+            Arc::new(b.zero.finish()),
+        ),
         (
             field("positive_offset", DataType::Int32, true),
             Arc::new(Int32Array::from(std::mem::take(&mut b.pos_offset))),
@@ -333,7 +360,10 @@ fn read_points(batch: &RecordBatch, rows: &mut MetricRows) -> Result<()> {
     );
     let f64s = |n: &str| typed::<Float64Type>(batch, n);
     let (value, sum, min, max) = (f64s("value")?, f64s("sum")?, f64s("min")?, f64s("max")?);
-    let (count, zero) = (u64_column(batch, "count")?, u64_column(batch, "zero_count")?);
+    let (count, zero) = (
+        u64_column(batch, "count")?,
+        u64_column(batch, "zero_count")?,
+    );
     let i32s = |n: &str| typed::<Int32Type>(batch, n);
     let (scale, pos_off, neg_off) = (
         i32s("scale")?,

@@ -23,9 +23,7 @@ mod sketch_bytes;
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use arrow::array::{
-    ArrayRef, AsArray, BinaryArray, BinaryBuilder, RecordBatch, UInt64Array,
-};
+use arrow::array::{ArrayRef, AsArray, BinaryArray, BinaryBuilder, RecordBatch, UInt64Array};
 use arrow::datatypes::{DataType, Field, Schema, UInt64Type};
 
 use super::backend::U64Partial;
@@ -122,7 +120,10 @@ fn state_batch(
         (META_KIND.to_owned(), kind.name().to_owned()),
         (META_KEYS.to_owned(), key_names(spec)),
         (META_INPUTS.to_owned(), prov.inputs.join("\n")),
-        (META_SEEN.to_owned(), if prov.seen { "1" } else { "0" }.to_owned()),
+        (
+            META_SEEN.to_owned(),
+            if prov.seen { "1" } else { "0" }.to_owned(),
+        ),
         (
             META_VERSION.to_owned(),
             env!("CARGO_PKG_VERSION").to_owned(),
@@ -140,7 +141,9 @@ fn check_state(batch: &RecordBatch, spec: &AggregateSpec) -> Result<(StateKind, 
     let kind = meta
         .get(META_KIND)
         .and_then(|k| StateKind::parse(k))
-        .ok_or_else(|| state_error("not a partial state table (no otlp_analytics.state metadata)"))?;
+        .ok_or_else(|| {
+            state_error("not a partial state table (no otlp_analytics.state metadata)")
+        })?;
     if kind.signal() != spec.signal {
         return Err(state_error(format!(
             "a {} state cannot merge into a {} aggregation",
@@ -235,15 +238,24 @@ pub fn partial_sources(
         Signal::Traces => {
             let mut r = TraceReducer::new(backend, CHUNK_ROWS);
             let map = |d: &DecodedFrame| super::traces::map_spans(keys, &d.tables);
-            run_stage(&pool, sources, &opts, &mut seen, map, |rows| r.consume(rows))?;
+            run_stage(&pool, sources, &opts, &mut seen, map, |rows| {
+                r.consume(rows)
+            })?;
             let (groups, accs) = pool.install(|| r.into_partial())?;
             prov.seen = seen.any_wanted;
-            state_batch(StateKind::Traces, spec, &prov, trace_columns(&groups, &accs))
+            state_batch(
+                StateKind::Traces,
+                spec,
+                &prov,
+                trace_columns(&groups, &accs),
+            )
         }
         Signal::Logs => {
             let mut r = LogReducer::new(backend, CHUNK_ROWS);
             let map = |d: &DecodedFrame| super::logs::map_logs(keys, &d.tables);
-            run_stage(&pool, sources, &opts, &mut seen, map, |rows| r.consume(rows))?;
+            run_stage(&pool, sources, &opts, &mut seen, map, |rows| {
+                r.consume(rows)
+            })?;
             let (groups, accs) = pool.install(|| r.into_partial())?;
             prov.seen = seen.any_wanted;
             state_batch(StateKind::Logs, spec, &prov, log_columns(&groups, &accs))
@@ -395,9 +407,12 @@ fn merge_states(states: &[RecordBatch], spec: &AggregateSpec) -> Result<(Merged,
 pub fn combine(states: &[RecordBatch], spec: &AggregateSpec) -> Result<RecordBatch> {
     let (merged, prov) = merge_states(states, spec)?;
     match merged {
-        Merged::Traces(groups, accs) => {
-            state_batch(StateKind::Traces, spec, &prov, trace_columns(&groups, &accs))
-        }
+        Merged::Traces(groups, accs) => state_batch(
+            StateKind::Traces,
+            spec,
+            &prov,
+            trace_columns(&groups, &accs),
+        ),
         Merged::Logs(groups, accs) => {
             state_batch(StateKind::Logs, spec, &prov, log_columns(&groups, &accs))
         }

@@ -66,7 +66,9 @@ pub fn decode(bytes: &[u8]) -> Result<DurationSketch, String> {
     let mut r = Reader(bytes);
     let version = r.bytes::<1>()?[0];
     if version != VERSION {
-        return Err(format!("duration sketch version {version} (expected {VERSION})"));
+        return Err(format!(
+            "duration sketch version {version} (expected {VERSION})"
+        ));
     }
     let (count, min, max) = (r.u64()?, r.u64()?, r.u64()?);
     let mode = r.bytes::<1>()?[0];

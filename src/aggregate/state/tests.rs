@@ -8,8 +8,8 @@ use arrow::array::RecordBatch;
 use proptest::prelude::*;
 
 use super::*;
-use crate::aggregate::backend::Backend;
 use crate::aggregate::aggregate_sources;
+use crate::aggregate::backend::Backend;
 use crate::cli::{GenerateArgs, GenerateCompression, GenerateFormat, SignalArg};
 use crate::input::InputSource;
 use crate::pipeline::PipelineOptions;
@@ -106,7 +106,10 @@ fn check_signal(signal: SignalArg, by: Option<&str>, choice: &[usize], splits: u
         states.push(combine(&tail, &spec).expect("combine"));
     }
     let merged = finish(&states, &spec).expect("finish");
-    assert_eq!(merged, expected, "{signal:?} split {choice:?} into {splits}");
+    assert_eq!(
+        merged, expected,
+        "{signal:?} split {choice:?} into {splits}"
+    );
 }
 
 proptest! {
@@ -185,13 +188,22 @@ fn states_of_other_keys_or_signals_are_refused() {
     let state = partials(&paths, &logs);
     let other_keys = spec(Signal::Logs, Some("service.name"), None);
     let err = finish(&state, &other_keys).unwrap_err().to_string();
-    assert!(err.contains("grouped by [service.name,severity_text]"), "{err}");
+    assert!(
+        err.contains("grouped by [service.name,severity_text]"),
+        "{err}"
+    );
     let traces = spec(Signal::Traces, None, None);
     let err = finish(&state, &traces).unwrap_err().to_string();
-    assert!(err.contains("a logs state cannot merge into a traces aggregation"), "{err}");
+    assert!(
+        err.contains("a logs state cannot merge into a traces aggregation"),
+        "{err}"
+    );
     // Inputs without the signal: an empty state, and the CLI's error at the end.
     let none = partials(&paths, &traces);
     assert_eq!(none[0].num_rows(), 0);
     let err = finish(&none, &traces).unwrap_err().to_string();
-    assert_eq!(err, format!("no OTLP data in {} (no traces found)", paths[0].display()));
+    assert_eq!(
+        err,
+        format!("no OTLP data in {} (no traces found)", paths[0].display())
+    );
 }

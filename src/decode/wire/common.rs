@@ -120,7 +120,10 @@ fn scope(m: Msg<'_>, s: &mut ScopeContext, render: bool) -> Result<()> {
                     s.add_attribute(k, &v);
                 }
             }
-            4 => s.dropped_attributes_count = fld.u32("InstrumentationScope.dropped_attributes_count")?,
+            4 => {
+                s.dropped_attributes_count =
+                    fld.u32("InstrumentationScope.dropped_attributes_count")?
+            }
             _ => {}
         }
     }
@@ -178,7 +181,14 @@ pub(super) fn walk<'a>(
         let mut f = rm.fields();
         while let Some(fld) = f.next()? {
             if fld.num == 2 {
-                walk_scope(fld.msg(scopes_name)?, records_name, &r, render, stats, visitor)?;
+                walk_scope(
+                    fld.msg(scopes_name)?,
+                    records_name,
+                    &r,
+                    render,
+                    stats,
+                    visitor,
+                )?;
             }
         }
     }

@@ -126,9 +126,10 @@ impl<'a> RecordVisitor<'a> for Metrics<'_> {
             let mut f = d?.fields();
             while let Some(fld) = f.next()? {
                 match (fld.num, ty) {
-                    (2, PointType::Sum | PointType::Histogram | PointType::ExponentialHistogram) => {
-                        temporality = fld.i32("aggregation_temporality")?
-                    }
+                    (
+                        2,
+                        PointType::Sum | PointType::Histogram | PointType::ExponentialHistogram,
+                    ) => temporality = fld.i32("aggregation_temporality")?,
                     (3, PointType::Sum) => monotonic = fld.varint("Sum.is_monotonic")? != 0,
                     _ => {}
                 }
@@ -278,21 +279,33 @@ impl Metrics<'_> {
                 (PointType::Gauge | PointType::Sum, 6) => {
                     number = NumberValue::Int(fld.fixed64("NumberDataPoint.as_int")? as i64)
                 }
-                (PointType::Histogram, 4) => hist.count = fld.fixed64("HistogramDataPoint.count")?,
+                (PointType::Histogram, 4) => {
+                    hist.count = fld.fixed64("HistogramDataPoint.count")?
+                }
                 (PointType::Histogram, 5) => hist.sum = Some(fld.double("HistogramDataPoint.sum")?),
-                (PointType::Histogram, 6) => fld.repeated_fixed64("HistogramDataPoint.bucket_counts", |c| {
-                    if build {
-                        b.histogram.push_bucket_count(c)
-                    }
-                })?,
-                (PointType::Histogram, 7) => fld.repeated_fixed64("HistogramDataPoint.explicit_bounds", |x| {
-                    if build {
-                        b.histogram.push_explicit_bound(f64::from_bits(x))
-                    }
-                })?,
-                (PointType::Histogram, 11) => hist.min = Some(fld.double("HistogramDataPoint.min")?),
-                (PointType::Histogram, 12) => hist.max = Some(fld.double("HistogramDataPoint.max")?),
-                (PointType::ExponentialHistogram, n) => exp_field(fld, n, &mut exp, build.then_some(&mut *b))?,
+                (PointType::Histogram, 6) => {
+                    fld.repeated_fixed64("HistogramDataPoint.bucket_counts", |c| {
+                        if build {
+                            b.histogram.push_bucket_count(c)
+                        }
+                    })?
+                }
+                (PointType::Histogram, 7) => {
+                    fld.repeated_fixed64("HistogramDataPoint.explicit_bounds", |x| {
+                        if build {
+                            b.histogram.push_explicit_bound(f64::from_bits(x))
+                        }
+                    })?
+                }
+                (PointType::Histogram, 11) => {
+                    hist.min = Some(fld.double("HistogramDataPoint.min")?)
+                }
+                (PointType::Histogram, 12) => {
+                    hist.max = Some(fld.double("HistogramDataPoint.max")?)
+                }
+                (PointType::ExponentialHistogram, n) => {
+                    exp_field(fld, n, &mut exp, build.then_some(&mut *b))?
+                }
                 (PointType::Summary, 4) => count = fld.fixed64("SummaryDataPoint.count")?,
                 (PointType::Summary, 5) => sum = fld.double("SummaryDataPoint.sum")?,
                 (PointType::Summary, 6) => {

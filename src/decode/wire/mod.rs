@@ -139,8 +139,12 @@ impl<'a> Msg<'a> {
 
     /// Validated UTF-8 text (proto3 `string`).
     pub fn str(self, field: &'static str) -> Result<&'a str> {
-        std::str::from_utf8(self.data)
-            .map_err(|e| invalid(self.offset + e.valid_up_to(), format_args!("{field}: invalid UTF-8")))
+        std::str::from_utf8(self.data).map_err(|e| {
+            invalid(
+                self.offset + e.valid_up_to(),
+                format_args!("{field}: invalid UTF-8"),
+            )
+        })
     }
 }
 
@@ -296,7 +300,10 @@ fn wire_name(v: &Value<'_>) -> &'static str {
 fn wrong(field: &'static str, v: &Value<'_>, expected: &str, at: usize) -> FrameProblem {
     invalid(
         at,
-        format_args!("{field}: {} value where {expected} is expected", wire_name(v)),
+        format_args!(
+            "{field}: {} value where {expected} is expected",
+            wire_name(v)
+        ),
     )
 }
 
@@ -400,7 +407,13 @@ fn repeated_fixed64(
         Value::Fixed64(x) => each(x),
         Value::Len(m) => {
             if m.data.len() % 8 != 0 {
-                return Err(invalid(m.offset, format_args!("{field}: packed length {} is not a multiple of 8", m.data.len())));
+                return Err(invalid(
+                    m.offset,
+                    format_args!(
+                        "{field}: packed length {} is not a multiple of 8",
+                        m.data.len()
+                    ),
+                ));
             }
             for c in m.data.chunks_exact(8) {
                 // chunks_exact yields 8-byte slices.

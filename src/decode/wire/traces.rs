@@ -123,7 +123,9 @@ fn event(m: Msg<'_>, mut b: Option<&mut SpanBuilder>) -> Result<()> {
                 let (k, v) = attribute(fld.msg("Event.attributes")?)?;
                 b.event_attribute(k, &v);
             }
-            (4, Some(_)) => e.dropped_attributes_count = fld.u32("Event.dropped_attributes_count")?,
+            (4, Some(_)) => {
+                e.dropped_attributes_count = fld.u32("Event.dropped_attributes_count")?
+            }
             _ => {}
         }
     }
