@@ -20,6 +20,7 @@ mod metrics_reference;
 #[cfg(test)]
 mod metrics_tests;
 pub mod output;
+pub mod quantiles;
 pub mod sketch;
 pub mod state;
 pub mod traces;
@@ -226,10 +227,8 @@ pub fn aggregate_sources(
             }
             let (groups, cols, stats) = pool.install(|| metrics::finish_metrics(r, keys))?;
             metric_stats = Some(stats);
-            (
-                report,
-                output::finish_batch(keys, &groups, Some("metric.type"), cols)?,
-            )
+            let batch = output::finish_batch(keys, &groups, Some("metric.type"), cols)?;
+            (report, quantiles::append_quantiles(batch)?)
         }
     };
     if !seen.any_wanted {

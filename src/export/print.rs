@@ -1,5 +1,6 @@
-//! Printing result batches: aligned table, CSV (RFC 4180 quoting), and JSON
-//! Lines whose keys are the column names and whose timestamps are integer ns.
+//! Printing result batches: the table for people (`export::table`), CSV
+//! (RFC 4180 quoting, exact values), and JSON Lines whose keys are the column
+//! names and whose timestamps are integer ns.
 
 use std::io::{self, Write};
 
@@ -19,13 +20,13 @@ pub fn write_batch(
     out: &mut dyn Write,
 ) -> io::Result<()> {
     match format {
-        TableFormat::Table => write_table(batch, out),
+        TableFormat::Table => crate::export::table::write_table(batch, out),
         TableFormat::Csv => write_csv(batch, out),
         TableFormat::Json => write_json_lines(batch, out),
     }
 }
 
-/// Cell text for table and CSV: timestamps in RFC 3339 UTC with nanoseconds, nulls empty.
+/// Cell text for CSV: timestamps in RFC 3339 UTC with nanoseconds, nulls empty.
 fn cell_texts(col: &ArrayRef) -> io::Result<Vec<String>> {
     if let DataType::Timestamp(..) = col.data_type() {
         let ts = col.as_primitive::<TimestampNanosecondType>();
@@ -46,51 +47,6 @@ fn cell_texts(col: &ArrayRef) -> io::Result<Vec<String>> {
 
 fn columns_as_text(batch: &RecordBatch) -> io::Result<Vec<Vec<String>>> {
     batch.columns().iter().map(cell_texts).collect()
-}
-
-fn write_table(batch: &RecordBatch, out: &mut dyn Write) -> io::Result<()> {
-    let cols = columns_as_text(batch)?;
-    let names: Vec<&str> = batch
-        .schema_ref()
-        .fields()
-        .iter()
-        .map(|f| f.name().as_str())
-        .collect();
-    let widths: Vec<usize> = names
-        .iter()
-        .zip(&cols)
-        .map(|(n, c)| {
-            c.iter()
-                .map(|s| s.chars().count())
-                .max()
-                .unwrap_or(0)
-                .max(n.len())
-        })
-        .collect();
-    let line = |cells: &mut dyn Iterator<Item = &str>| -> String {
-        let parts: Vec<String> = cells
-            .zip(&widths)
-            .map(|(c, w)| format!("{c:<w$}"))
-            .collect();
-        parts.join("  ").trim_end().to_owned()
-    };
-    writeln!(out, "{}", line(&mut names.iter().copied()))?;
-    writeln!(
-        out,
-        "{}",
-        line(
-            &mut widths
-                .iter()
-                .map(|w| "-".repeat(*w))
-                .collect::<Vec<_>>()
-                .iter()
-                .map(String::as_str)
-        )
-    )?;
-    for row in 0..batch.num_rows() {
-        writeln!(out, "{}", line(&mut cols.iter().map(|c| c[row].as_str())))?;
-    }
-    Ok(())
 }
 
 fn csv_field(s: &str) -> String {

@@ -8,6 +8,8 @@ mod logs;
 mod metric_distributions;
 mod metric_numbers;
 mod metric_streaming;
+mod quantiles;
+mod table;
 mod traces;
 
 use fixtures::*;
