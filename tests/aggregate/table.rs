@@ -220,3 +220,41 @@ service.name,metric.name,attr.host,metric.type,point_count,value_sum,value_min,v
         "svc,latency,,histogram,1,,,,,7,47.846000000000004,0.5,200.0,\"[10.0, 100.0]\",\"[2, 4, 1]\",,,,,,,43.75,129.99999999999997,192.99999999999997"
     );
 }
+
+#[test]
+fn bundled_metrics_dataset_prints_compact_tables_with_ordered_quantiles() {
+    let input = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("datasets/metrics.otlp.zst");
+    let table = aggregate(&input, "metrics", &[]);
+    let headings: Vec<&str> = table
+        .lines()
+        .filter(|l| l.ends_with(" rows)") || l.ends_with(" row)"))
+        .map(|l| l.split(' ').next().unwrap_or(""))
+        .collect();
+    assert_eq!(
+        headings,
+        ["gauge", "sum", "histogram", "exponential_histogram", "summary"],
+        "{table}"
+    );
+    assert!(!table.contains('['), "no bucket lists in the table:\n{table}");
+    assert!(!table.contains("metric.type"), "{table}");
+    assert!(!table.contains("000000000"), "no float noise:\n{table}");
+
+    let rows = crate::agg(input.parent().expect("dir"), &input, "metrics", &[]);
+    let mut histograms = 0;
+    for r in &rows {
+        let q: Vec<Option<f64>> = ["p50", "p90", "p99"].iter().map(|k| r[*k].as_f64()).collect();
+        match r["metric.type"].as_str() {
+            Some("histogram" | "exponential_histogram") => {
+                histograms += 1;
+                let (min, max) = (r["min"].as_f64(), r["max"].as_f64());
+                let mut chain = vec![min];
+                chain.extend(&q);
+                chain.push(max);
+                let values: Vec<f64> = chain.iter().map(|v| v.expect("all present")).collect();
+                assert!(values.windows(2).all(|w| w[0] <= w[1]), "min ≤ p50 ≤ p90 ≤ p99 ≤ max: {r}");
+            }
+            _ => assert_eq!(q, [None, None, None], "{r}"),
+        }
+    }
+    assert_eq!(histograms, 65, "40 histogram and 25 exponential histogram rows");
+}
