@@ -445,7 +445,8 @@ pub fn finish(states: &[RecordBatch], spec: &AggregateSpec) -> Result<RecordBatc
             output::finish_batch(keys, &groups, None, cols)
         }
         Merged::Metrics(groups, values) => {
-            output::finish_batch(keys, &groups, Some("metric.type"), values)
+            let batch = output::finish_batch(keys, &groups, Some("metric.type"), values)?;
+            super::quantiles::append_quantiles(batch)
         }
     }
 }
