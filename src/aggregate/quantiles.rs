@@ -140,7 +140,11 @@ pub fn exponential_quantile(h: &ExponentialBuckets<'_>, q: f64) -> Option<f64> {
         below += c;
     }
     // Only reachable when rounding pushed rank past every bucket and there are no positives.
-    let edge = if h.zero_count > 0 { 0.0 } else { -power(f64::from(h.negative_offset)) };
+    let edge = if h.zero_count > 0 {
+        0.0
+    } else {
+        -power(f64::from(h.negative_offset))
+    };
     Some(clamp(edge, min, max))
 }
 
@@ -168,7 +172,9 @@ struct ListColumn<'a, T: ArrowPrimitiveType> {
 impl<'a, T: ArrowPrimitiveType> ListColumn<'a, T> {
     fn new(batch: &'a RecordBatch, name: &str) -> Result<Self> {
         let wrong = || Error::Aggregate(format!("quantiles: `{name}` has an unexpected type"));
-        let list = column(batch, name)?.as_list_opt::<i32>().ok_or_else(wrong)?;
+        let list = column(batch, name)?
+            .as_list_opt::<i32>()
+            .ok_or_else(wrong)?;
         let items = list.values().as_primitive_opt::<T>().ok_or_else(wrong)?;
         Ok(Self {
             list,

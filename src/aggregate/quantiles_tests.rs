@@ -59,7 +59,10 @@ fn explicit_uses_min_and_max_for_open_edges_and_clamps() {
 #[test]
 fn explicit_degenerate_inputs() {
     assert_eq!(explicit_quantile(&explicit(&[1.0], &[0, 0]), 0.5), None);
-    assert_eq!(explicit_quantile(&explicit(&[1.0, 2.0], &[1, 1]), 0.5), None);
+    assert_eq!(
+        explicit_quantile(&explicit(&[1.0, 2.0], &[1, 1]), 0.5),
+        None
+    );
     assert_eq!(explicit_quantile(&explicit(&[], &[]), 0.5), None);
     // One bucket (-inf, +inf): only min and max bound it.
     assert_eq!(explicit_quantile(&explicit(&[], &[5]), 0.5), None);
@@ -124,14 +127,20 @@ fn exponential_other_scales() {
     let h = exponential(-1, 0, (1, &[2]), (0, &[]));
     close(exponential_quantile(&h, 0.5), 8.0);
     // Only zeros.
-    close(exponential_quantile(&exponential(3, 7, (0, &[]), (0, &[])), 0.99), 0.0);
-    assert_eq!(exponential_quantile(&exponential(3, 0, (5, &[0]), (0, &[])), 0.5), None);
+    close(
+        exponential_quantile(&exponential(3, 7, (0, &[]), (0, &[])), 0.99),
+        0.0,
+    );
+    assert_eq!(
+        exponential_quantile(&exponential(3, 0, (5, &[0]), (0, &[])), 0.5),
+        None
+    );
 }
 
 #[test]
 fn appends_columns_null_outside_histograms() {
-    use arrow::array::{Int32Array, ListBuilder, StringArray, UInt64Array, UInt64Builder};
     use arrow::array::Float64Builder;
+    use arrow::array::{Int32Array, ListBuilder, StringArray, UInt64Array, UInt64Builder};
     let f64s = |v: Vec<Option<f64>>| Arc::new(Float64Array::from(v)) as ArrayRef;
     let mut bounds = ListBuilder::new(Float64Builder::new());
     bounds.append(false);
@@ -158,8 +167,11 @@ fn appends_columns_null_outside_histograms() {
     let batch = RecordBatch::try_from_iter([
         (
             "metric.type",
-            Arc::new(StringArray::from(vec!["gauge", "histogram", "exponential_histogram"]))
-                as ArrayRef,
+            Arc::new(StringArray::from(vec![
+                "gauge",
+                "histogram",
+                "exponential_histogram",
+            ])) as ArrayRef,
         ),
         ("min", f64s(vec![None, Some(4.0), None])),
         ("max", f64s(vec![None, Some(80.0), None])),

@@ -11,7 +11,13 @@ use arrow::util::display::{ArrayFormatter, FormatOptions};
 use crate::export::human;
 
 /// Metric types in the order their tables print (others follow as they occur).
-const METRIC_TYPES: [&str; 5] = ["gauge", "sum", "histogram", "exponential_histogram", "summary"];
+const METRIC_TYPES: [&str; 5] = [
+    "gauge",
+    "sum",
+    "histogram",
+    "exponential_histogram",
+    "summary",
+];
 
 /// One printable column: its header, its cells, and whether it aligns right.
 struct TextColumn {
@@ -69,10 +75,7 @@ fn write_metric_tables(
 /// The batch's printable columns, in order: those `keep` accepts, bucket
 /// lists shown as one bucket count, all-null columns left out (unless the
 /// batch has no rows, where the header is all there is to show).
-fn text_columns(
-    batch: &RecordBatch,
-    keep: impl Fn(&str) -> bool,
-) -> io::Result<Vec<TextColumn>> {
+fn text_columns(batch: &RecordBatch, keep: impl Fn(&str) -> bool) -> io::Result<Vec<TextColumn>> {
     let schema = batch.schema();
     let mut columns = Vec::new();
     for (field, array) in schema.fields().iter().zip(batch.columns()) {
@@ -83,12 +86,19 @@ fn text_columns(
         let column = match name {
             // Offsets and bounds mean nothing without the bucket lists; the
             // exponential count covers both signs in the positive list's place.
-            "explicit_bounds" | "positive_offset" | "negative_offset"
+            "explicit_bounds"
+            | "positive_offset"
+            | "negative_offset"
             | "negative_bucket_counts" => continue,
             "bucket_counts" => bucket_column(&[array])?,
             "positive_bucket_counts" => {
                 let negative = batch.column_by_name("negative_bucket_counts");
-                bucket_column(&[Some(array), negative].into_iter().flatten().collect::<Vec<_>>())?
+                bucket_column(
+                    &[Some(array), negative]
+                        .into_iter()
+                        .flatten()
+                        .collect::<Vec<_>>(),
+                )?
             }
             _ => text_column(name, array)?,
         };
@@ -130,7 +140,13 @@ fn text_column(name: &str, array: &ArrayRef) -> io::Result<TextColumn> {
     let value = is_value_column(name);
     let cells = |f: &dyn Fn(usize) -> String| -> Vec<String> {
         (0..array.len())
-            .map(|i| if array.is_null(i) { String::new() } else { f(i) })
+            .map(|i| {
+                if array.is_null(i) {
+                    String::new()
+                } else {
+                    f(i)
+                }
+            })
             .collect()
     };
     let duration_header = name.strip_suffix("_ns").filter(|_| value);
@@ -150,11 +166,17 @@ fn text_column(name: &str, array: &ArrayRef) -> io::Result<TextColumn> {
             (name.to_owned(), cells(&|i| human::float(a.value(i))), true)
         }
         (DataType::Timestamp(..), _) => {
-            let a = array.as_primitive_opt::<TimestampNanosecondType>().ok_or_else(|| {
-                io::Error::other(format!("column {name}: timestamps are not in nanoseconds"))
-            })?;
+            let a = array
+                .as_primitive_opt::<TimestampNanosecondType>()
+                .ok_or_else(|| {
+                    io::Error::other(format!("column {name}: timestamps are not in nanoseconds"))
+                })?;
             let digits = human::time_digits(a.iter().flatten());
-            (name.to_owned(), cells(&|i| human::time(a.value(i), digits)), false)
+            (
+                name.to_owned(),
+                cells(&|i| human::time(a.value(i), digits)),
+                false,
+            )
         }
         (DataType::Utf8, _) => {
             let a = array.as_string::<i32>();

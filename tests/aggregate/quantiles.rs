@@ -62,13 +62,18 @@ fn hand_computed_quantiles_in_json_csv_and_parquet() {
     let gauge = Data::Gauge(Gauge {
         data_points: vec![NumberDataPoint {
             time_unix_nano: T0,
-            value: Some(opentelemetry_proto::tonic::metrics::v1::number_data_point::Value::AsDouble(1.0)),
+            value: Some(
+                opentelemetry_proto::tonic::metrics::v1::number_data_point::Value::AsDouble(1.0),
+            ),
             ..Default::default()
         }],
     });
     let req = metrics(
         "svc",
-        vec![metric("latency", cumulative_histogram()), metric("temp", gauge)],
+        vec![
+            metric("latency", cumulative_histogram()),
+            metric("temp", gauge),
+        ],
     );
     let file = write_proto(dir.path(), "h.pb", &req);
     let rows = agg(dir.path(), &file, "metrics", &["--by", "service.name"]);
@@ -96,14 +101,21 @@ fn hand_computed_quantiles_in_json_csv_and_parquet() {
     ]);
     let mut lines = csv.lines();
     let header = lines.next().expect("header");
-    assert!(header.ends_with(",negative_bucket_counts,p50,p90,p99"), "{header}");
+    assert!(
+        header.ends_with(",negative_bucket_counts,p50,p90,p99"),
+        "{header}"
+    );
     // CSV prints the exact f64 (0.9 × 7 is a hair above 6.3 in binary).
     assert!(
         lines.any(|l| l.starts_with("latency,svc,histogram,")
             && l.ends_with(",43.75,129.99999999999997,192.99999999999997")),
         "{csv}"
     );
-    assert!(csv.lines().any(|l| l.starts_with("temp,svc,gauge,") && l.ends_with(",,,")), "{csv}");
+    assert!(
+        csv.lines()
+            .any(|l| l.starts_with("temp,svc,gauge,") && l.ends_with(",,,")),
+        "{csv}"
+    );
 
     let out = dir.path().join("agg.parquet");
     run_ok(&[
@@ -200,7 +212,10 @@ fn explicit_estimates_stay_in_the_bucket_of_the_exact_quantile() {
         let (min, max) = (values[0], values[values.len() - 1]);
         for (key, q) in QUANTILES {
             let exact = nearest_rank(&values, q);
-            let b = bounds.iter().position(|b| exact <= *b).unwrap_or(bounds.len());
+            let b = bounds
+                .iter()
+                .position(|b| exact <= *b)
+                .unwrap_or(bounds.len());
             let lo = if b == 0 { min } else { bounds[b - 1] };
             let hi = bounds.get(b).copied().unwrap_or(max).min(max);
             let est = f(&r, key);
@@ -279,7 +294,11 @@ fn exponential_estimates_stay_in_the_bucket_of_the_exact_quantile() {
         for (i, (scale, n)) in scales.into_iter().zip([250, 90]).enumerate() {
             let chunk = draw_exp_values(&mut rng, signed, n);
             values.extend(chunk.iter().map(|&v| {
-                let index = if v == 0.0 { 0 } else { exp_bucket_index(v, scale) };
+                let index = if v == 0.0 {
+                    0
+                } else {
+                    exp_bucket_index(v, scale)
+                };
                 (v, index >> (scale - merged))
             }));
             points.push(exp_point(&chunk, scale, T0 + i as u64 * SEC));
@@ -306,7 +325,10 @@ fn exponential_estimates_stay_in_the_bucket_of_the_exact_quantile() {
             let (exact, index) = values[((q * n as f64).ceil() as usize).clamp(1, n) - 1];
             let est = f(&r, key);
             if exact == 0.0 {
-                assert_eq!(est, 0.0, "{name} {key}: exact quantile is in the zero bucket");
+                assert_eq!(
+                    est, 0.0,
+                    "{name} {key}: exact quantile is in the zero bucket"
+                );
                 continue;
             }
             // |v| in (base^i, base^(i+1)], same sign as the exact value.

@@ -13,7 +13,14 @@ use crate::fixtures::*;
 use crate::red_fixture;
 
 fn aggregate(file: &std::path::Path, signal: &str, extra: &[&str]) -> String {
-    let mut args = vec!["aggregate", path_str(file), "--signal", signal, "--backend", "cpu"];
+    let mut args = vec![
+        "aggregate",
+        path_str(file),
+        "--signal",
+        signal,
+        "--backend",
+        "cpu",
+    ];
     args.extend_from_slice(extra);
     run_ok(&args)
 }
@@ -72,9 +79,15 @@ api           INFO                   2  2026-01-01T00:00:00.001500Z  2026-01-01T
     // An attribute no record has is an all-null key column: left out of the table, kept in CSV.
     let by = ["--by", "service.name,attr.tenant"];
     let table = aggregate(&file, "logs", &by);
-    assert!(table.starts_with("service.name  log_count  first_time"), "{table}");
+    assert!(
+        table.starts_with("service.name  log_count  first_time"),
+        "{table}"
+    );
     let csv = aggregate(&file, "logs", &[by[0], by[1], "--format", "csv"]);
-    assert!(csv.starts_with("service.name,attr.tenant,log_count,"), "{csv}");
+    assert!(
+        csv.starts_with("service.name,attr.tenant,log_count,"),
+        "{csv}"
+    );
 }
 
 fn number(time: u64, v: number_data_point::Value, attrs: &[(&str, &str)]) -> NumberDataPoint {
@@ -232,17 +245,29 @@ fn bundled_metrics_dataset_prints_compact_tables_with_ordered_quantiles() {
         .collect();
     assert_eq!(
         headings,
-        ["gauge", "sum", "histogram", "exponential_histogram", "summary"],
+        [
+            "gauge",
+            "sum",
+            "histogram",
+            "exponential_histogram",
+            "summary"
+        ],
         "{table}"
     );
-    assert!(!table.contains('['), "no bucket lists in the table:\n{table}");
+    assert!(
+        !table.contains('['),
+        "no bucket lists in the table:\n{table}"
+    );
     assert!(!table.contains("metric.type"), "{table}");
     assert!(!table.contains("000000000"), "no float noise:\n{table}");
 
     let rows = crate::agg(input.parent().expect("dir"), &input, "metrics", &[]);
     let mut histograms = 0;
     for r in &rows {
-        let q: Vec<Option<f64>> = ["p50", "p90", "p99"].iter().map(|k| r[*k].as_f64()).collect();
+        let q: Vec<Option<f64>> = ["p50", "p90", "p99"]
+            .iter()
+            .map(|k| r[*k].as_f64())
+            .collect();
         match r["metric.type"].as_str() {
             Some("histogram" | "exponential_histogram") => {
                 histograms += 1;
@@ -251,10 +276,16 @@ fn bundled_metrics_dataset_prints_compact_tables_with_ordered_quantiles() {
                 chain.extend(&q);
                 chain.push(max);
                 let values: Vec<f64> = chain.iter().map(|v| v.expect("all present")).collect();
-                assert!(values.windows(2).all(|w| w[0] <= w[1]), "min ≤ p50 ≤ p90 ≤ p99 ≤ max: {r}");
+                assert!(
+                    values.windows(2).all(|w| w[0] <= w[1]),
+                    "min ≤ p50 ≤ p90 ≤ p99 ≤ max: {r}"
+                );
             }
             _ => assert_eq!(q, [None, None, None], "{r}"),
         }
     }
-    assert_eq!(histograms, 65, "40 histogram and 25 exponential histogram rows");
+    assert_eq!(
+        histograms, 65,
+        "40 histogram and 25 exponential histogram rows"
+    );
 }
