@@ -43,7 +43,7 @@ pub struct ExponentialBuckets<'a> {
 
 /// The rank the quantile falls on (`q` × total, as Prometheus computes it).
 fn target_rank(q: f64, total: u64) -> Option<f64> {
-    (total > 0 && (0.0..=1.0).contains(&q)).then(|| q * total as f64)
+    (total > 0 && (0.0..=1.0).contains(&q)).then_some(q * total as f64)
 }
 
 /// Keeps an estimate inside the recorded [min, max] (both always hold the true quantile).
