@@ -5,6 +5,13 @@
 Queries:
   traces RED  per (service.name, name, kind): span count, errors, duration
               sum / min / max / p50 / p90 / p99;
+  traces RED 1m  the same per 1-minute window (`--window 1m`);
+  high-card   RED per (service.name, name) and 10 ms window (`--window 10ms`,
+              ~0.8 groups per span), CSV written to a file on both sides;
+              checked by row count and total span count;
+  pq→pq       `convert spans.parquet -o DIR` against DuckDB's
+              COPY (SELECT * FROM 'spans.parquet') TO '…' (FORMAT parquet,
+              COMPRESSION zstd); checked by row count;
   metrics sum per (service.name, metric.name, metric.type) over gauge and sum
               points: point count, value sum / min / max, cumulative sums
               converted to deltas per series exactly as DESIGN.md defines.
@@ -56,6 +63,40 @@ SELECT service_name, name, kind,
        quantile_disc(d, 0.9) AS duration_p90_ns,
        quantile_disc(d, 0.99) AS duration_p99_ns
 FROM s GROUP BY ALL ORDER BY ALL
+"""
+
+WINDOW_SQL = """
+WITH s AS (
+  SELECT service_name, name, kind, status_code,
+         epoch_ns(start_time_unix_nano) // {w} * {w} AS window_start,
+         greatest(epoch_ns(end_time_unix_nano) - epoch_ns(start_time_unix_nano), 0) AS d
+  FROM read_parquet('{spans}'))
+SELECT service_name, name, kind, window_start,
+       count(*) AS span_count,
+       count(*) FILTER (WHERE status_code = 2) AS error_count,
+       sum(d) AS duration_sum_ns, min(d) AS duration_min_ns, max(d) AS duration_max_ns,
+       quantile_disc(d, 0.5) AS duration_p50_ns,
+       quantile_disc(d, 0.9) AS duration_p90_ns,
+       quantile_disc(d, 0.99) AS duration_p99_ns
+FROM s GROUP BY ALL ORDER BY ALL
+"""
+
+HIGH_CARD_SQL = """
+COPY (
+  WITH s AS (
+    SELECT service_name, name, status_code,
+           epoch_ns(start_time_unix_nano) // 10000000 * 10000000 AS window_start,
+           greatest(epoch_ns(end_time_unix_nano) - epoch_ns(start_time_unix_nano), 0) AS d
+    FROM read_parquet('{spans}'))
+  SELECT service_name, name, window_start,
+         count(*) AS span_count,
+         count(*) FILTER (WHERE status_code = 2) AS error_count,
+         sum(d) AS duration_sum_ns, min(d) AS duration_min_ns, max(d) AS duration_max_ns,
+         quantile_disc(d, 0.5) AS duration_p50_ns,
+         quantile_disc(d, 0.9) AS duration_p90_ns,
+         quantile_disc(d, 0.99) AS duration_p99_ns
+  FROM s GROUP BY ALL ORDER BY ALL
+) TO '{out}' (HEADER)
 """
 
 # Cumulative sums: per series in time order; the first point counts in full
@@ -158,6 +199,80 @@ def duck_traces(con, spans):
     return out
 
 
+def duck_windows(con, spans, w):
+    cur = con.execute(WINDOW_SQL.format(spans=spans, w=w))
+    cols = [c[0] for c in cur.description]
+    out = []
+    for row in cur.fetchall():
+        r = dict(zip(cols, row))
+        r["service.name"] = r.pop("service_name")
+        r["kind"] = KIND_NAMES.get(r["kind"], str(r["kind"]))
+        for c in cols[4:]:
+            r[c] = int(r[c])
+        r["window_start"] = int(r["window_start"])
+        out.append(r)
+    return out
+
+
+def csv_summary(path):
+    """(data rows, total span_count) of a CSV with a span_count column."""
+    with open(path) as f:
+        header = f.readline().rstrip("\n").split(",")
+        at = header.index("span_count")
+        rows = spans = 0
+        for line in f:
+            # Key columns may be quoted and hold commas: count from the right.
+            fields = line.rstrip("\n").split(",")
+            spans += int(fields[at - len(header)])
+            rows += 1
+    return rows, spans
+
+
+def high_card(args, con, spans, work, results, problems):
+    """RED per (service.name, name) and 10 ms window, CSV to a file on both sides."""
+    ours_csv, duck_csv = work / "high-card-ours.csv", work / "high-card-duckdb.csv"
+    cmd = [args.bin, "aggregate", "--signal", "traces", "--backend", "cpu", "--threads", str(args.threads),
+           "--by", "service.name,name", "--window", "10ms", "--format", "csv", "--quiet", str(spans)]
+
+    def run_ours():
+        with open(ours_csv, "w") as out:
+            subprocess.run(cmd, stdout=out, check=True)
+
+    def run_duck():
+        con.execute(HIGH_CARD_SQL.format(spans=spans, out=duck_csv))
+
+    t_ours, t_duck = timed_runs(run_ours, args.runs), timed_runs(run_duck, args.runs)
+    (rows_o, spans_o), (rows_d, spans_d) = csv_summary(ours_csv), csv_summary(duck_csv)
+    if (rows_o, spans_o) != (rows_d, spans_d):
+        problems.append(f"high-card: ours {rows_o} rows / {spans_o} spans, DuckDB {rows_d} / {spans_d}")
+    print(f"high-card: {rows_o} groups, results {'agree' if rows_o == rows_d and spans_o == spans_d else 'DIFFER'}"
+          " (row count and span total)", file=sys.stderr)
+    add_results(results, "high-card", args.threads, spans_o, rows_o, t_ours, t_duck)
+
+
+def parquet_copy(args, con, spans, work, results, problems):
+    """Parquet → Parquet: `convert spans.parquet` against DuckDB's COPY."""
+    ours_dir, duck_file = work / "pq-copy-ours", work / "pq-copy-duckdb.parquet"
+    cmd = [args.bin, "convert", str(spans), "-o", str(ours_dir), "--force", "--quiet",
+           "--threads", str(args.threads)]
+    t_ours = timed_runs(lambda: run(cmd), args.runs)
+    t_duck = timed_runs(lambda: con.execute(
+        f"COPY (SELECT * FROM read_parquet('{spans}')) TO '{duck_file}' (FORMAT parquet, COMPRESSION zstd)"),
+        args.runs)
+    n_ours = con.execute(f"SELECT count(*) FROM read_parquet('{ours_dir / 'spans.parquet'}')").fetchone()[0]
+    n_duck = con.execute(f"SELECT count(*) FROM read_parquet('{duck_file}')").fetchone()[0]
+    if n_ours != n_duck:
+        problems.append(f"pq→pq: ours wrote {n_ours} rows, DuckDB {n_duck}")
+    add_results(results, "pq→pq", args.threads, n_ours, 1, t_ours, t_duck)
+
+
+def add_results(results, name, threads, rows, groups, t_ours, t_duck):
+    for engine, t in [("otlp-analytics", t_ours), ("duckdb " + duckdb.__version__, t_duck)]:
+        med = statistics.median(t)
+        results.append(dict(query=name, engine=engine, threads=threads, rows=rows, groups=groups,
+                            seconds_min=min(t), seconds_median=med, rows_per_s=rows / med))
+
+
 def duck_metrics(con, points):
     cur = con.execute(METRICS_SQL.format(points=points))
     cols = [c[0] for c in cur.description]
@@ -184,6 +299,7 @@ def parse_args():
     ap.add_argument("--threads", type=int, default=os.cpu_count())
     ap.add_argument("--runs", type=int, default=5)
     ap.add_argument("--json", help="also write the results to this file")
+    ap.add_argument("--skip-high-card", action="store_true", help="leave out the 10 ms window query")
     return ap.parse_args()
 
 
@@ -215,13 +331,20 @@ def main():
 
     con = duckdb.connect()
     con.execute(f"SET threads = {args.threads}")
+    n_spans = con.execute(f"SELECT count(*) FROM read_parquet('{spans}')").fetchone()[0]
     input_rows = {
-        "traces RED": con.execute(f"SELECT count(*) FROM read_parquet('{spans}')").fetchone()[0],
+        "traces RED": n_spans,
+        "traces RED 1m": n_spans,
         "metrics sum": con.execute(f"SELECT count(*) FROM read_parquet('{points}')").fetchone()[0],
     }
     cases = [
         ("traces RED", ours(args.bin, spans, "traces", None, args.threads), lambda: duck_traces(con, spans),
          ["service.name", "name", "kind"],
+         dict(exact=["span_count", "error_count", "duration_sum_ns", "duration_min_ns", "duration_max_ns"],
+              floats=[], quantiles=["duration_p50_ns", "duration_p90_ns", "duration_p99_ns"])),
+        ("traces RED 1m", ours(args.bin, spans, "traces", None, args.threads) + ["--window", "1m"],
+         lambda: duck_windows(con, spans, 60_000_000_000),
+         ["service.name", "name", "kind", "window_start"],
          dict(exact=["span_count", "error_count", "duration_sum_ns", "duration_min_ns", "duration_max_ns"],
               floats=[], quantiles=["duration_p50_ns", "duration_p90_ns", "duration_p99_ns"])),
         ("metrics sum", ours(args.bin, points, "metrics", "service.name", args.threads),
@@ -235,20 +358,20 @@ def main():
         all_problems += problems
         t_ours = timed_runs(lambda: subprocess.run(cmd, stdout=subprocess.DEVNULL, check=True), args.runs)
         t_duck = timed_runs(duck, args.runs)
-        for engine, t in [("otlp-analytics", t_ours), ("duckdb " + duckdb.__version__, t_duck)]:
-            med = statistics.median(t)
-            results.append(dict(query=name, engine=engine, threads=args.threads, rows=input_rows[name],
-                                groups=groups, seconds_min=min(t), seconds_median=med,
-                                rows_per_s=input_rows[name] / med))
+        add_results(results, name, args.threads, input_rows[name], groups, t_ours, t_duck)
         note = f", worst quantile gap {worst_q:.3%}" if checks["quantiles"] else ""
         verdict = "agree" if not problems else f"{len(problems)} DISAGREEMENTS"
         print(f"{name}: {groups} groups, results {verdict}{note}", file=sys.stderr)
+
+    if not args.skip_high_card:
+        high_card(args, con, spans, work, results, all_problems)
+    parquet_copy(args, con, spans, work, results, all_problems)
 
     print(f"{'query':<12} {'engine':<16} {'threads':>7} {'rows':>10} {'min s':>8} {'median s':>9} {'rows/s':>12}")
     for r in results:
         print(f"{r['query']:<12} {r['engine']:<16} {r['threads']:>7} {r['rows']:>10} "
               f"{r['seconds_min']:>8.3f} {r['seconds_median']:>9.3f} {r['rows_per_s']:>12.0f}")
-    for name in input_rows:
+    for name in dict.fromkeys(r["query"] for r in results):
         o, d = (r["seconds_median"] for r in results if r["query"] == name)
         print(f"{name}: otlp-analytics / DuckDB median time = {o / d:.2f}"
               f" ({'faster' if o < d else 'slower'} than DuckDB)")

@@ -1,6 +1,7 @@
 //! `convert`: raw records to Parquet, one file per table that has rows.
 //! Batches are written as the pipeline delivers them (in input order), so
-//! memory stays bounded and the row order of every file is deterministic.
+//! memory stays bounded and the row order of every file is deterministic;
+//! their columns are encoded on the same worker pool that decodes frames.
 
 use std::collections::btree_map::Entry;
 use std::collections::BTreeMap;
@@ -96,7 +97,9 @@ pub fn convert(args: &ConvertArgs) -> Result<ConvertSummary> {
     };
     let mut seen_records = false;
     let mut frames_per_input = vec![0u64; sources.len()];
-    let report = pipeline::run(
+    let pool = opts.thread_pool()?;
+    let report = pipeline::run_in(
+        &pool,
         &sources,
         &opts,
         |_| Ok(()),
@@ -107,7 +110,7 @@ pub fn convert(args: &ConvertArgs) -> Result<ConvertSummary> {
                     frames_per_input[input] += 1;
                     let s = &decoded.stats;
                     seen_records |= s.resources + s.spans + s.data_points() + s.log_records > 0;
-                    decoded.tables.iter().try_for_each(|tb| files.write(tb))?;
+                    pool.install(|| decoded.tables.iter().try_for_each(|tb| files.write(tb)))?;
                 }
                 Event::Skipped { input, .. } => {
                     summary.skipped_frames += 1;
@@ -126,7 +129,7 @@ pub fn convert(args: &ConvertArgs) -> Result<ConvertSummary> {
         let names: Vec<String> = sources.iter().map(InputSource::display).collect();
         return Err(Error::NoData(names.join(", ")));
     }
-    summary.files = files.finish()?;
+    summary.files = pool.install(|| files.finish())?;
     if args.force {
         warn_stale_tables(dir, &summary);
     }

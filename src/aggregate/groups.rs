@@ -1,47 +1,172 @@
-//! Dense group ids: key bytes → u32, per frame (local, on workers) and
-//! global (in the ordered consumer), with the remap between them.
-
-use std::collections::HashMap;
+//! Dense group ids, per frame (local, on workers) and global (in the ordered
+//! consumer), with the remap between them. A key is a tuple of parts (one per
+//! key spec, plus an optional suffix); each part's distinct values are
+//! interned once into a [`PartDict`] and a group is its tuple of part codes,
+//! so rows never build key strings and a remap hashes each distinct part
+//! value and each local group once.
 
 use arrow::array::RecordBatch;
+use ahash::RandomState as DefaultHashBuilder;
+use hashbrown::HashTable;
 
 use super::backend::Segments;
-use super::keys::{put_opt_str, KeyColumns, KeySpec};
+use super::key_columns::KeyColumns;
+use super::keys::{decode_part, put_opt_str, KeySpec, KeyValue};
 use crate::error::Result;
 
+/// The distinct encoded values of one key part, numbered in first-seen order.
 #[derive(Debug, Default, Clone)]
-pub struct GroupTable {
-    index: HashMap<Vec<u8>, u32>,
-    keys: Vec<Vec<u8>>,
+pub struct PartDict {
+    bytes: Vec<u8>,
+    /// Value `i` is `bytes[ends[i - 1]..ends[i]]` (`ends[-1]` = 0).
+    ends: Vec<usize>,
+    index: HashTable<u32>,
+    hasher: DefaultHashBuilder,
 }
 
-impl GroupTable {
-    /// The id of `key`, assigning the next id on first sight (no allocation on a hit).
-    pub fn intern(&mut self, key: &[u8]) -> u32 {
-        if let Some(&id) = self.index.get(key) {
-            return id;
+impl PartDict {
+    /// The code of `value`, assigning the next one on first sight.
+    pub fn intern(&mut self, value: &[u8]) -> u32 {
+        let hash = self.hasher.hash_one(value);
+        let (bytes, ends) = (&self.bytes, &self.ends);
+        let get = |c: u32| {
+            let c = c as usize;
+            &bytes[if c == 0 { 0 } else { ends[c - 1] }..ends[c]]
+        };
+        if let Some(&code) = self.index.find(hash, |&c| get(c) == value) {
+            return code;
         }
-        let id = self.keys.len() as u32;
-        self.index.insert(key.to_vec(), id);
-        self.keys.push(key.to_vec());
-        id
+        let code = self.ends.len() as u32;
+        self.bytes.extend_from_slice(value);
+        self.ends.push(self.bytes.len());
+        let hasher = &self.hasher;
+        let (bytes, ends) = (&self.bytes, &self.ends);
+        self.index.insert_unique(hash, code, |&c| {
+            let c = c as usize;
+            hasher.hash_one(&bytes[if c == 0 { 0 } else { ends[c - 1] }..ends[c]])
+        });
+        code
+    }
+
+    /// The encoded value of `code`.
+    pub fn get(&self, code: u32) -> &[u8] {
+        let c = code as usize;
+        &self.bytes[if c == 0 { 0 } else { self.ends[c - 1] }..self.ends[c]]
     }
 
     pub fn len(&self) -> usize {
-        self.keys.len()
+        self.ends.len()
     }
 
     pub fn is_empty(&self) -> bool {
-        self.keys.is_empty()
+        self.ends.is_empty()
     }
 
-    pub fn keys(&self) -> &[Vec<u8>] {
-        &self.keys
+    /// Every value decoded, indexed by code.
+    pub fn decode_all(&self) -> Vec<KeyValue> {
+        (0..self.len() as u32)
+            .map(|c| decode_part(self.get(c)))
+            .collect()
+    }
+}
+
+/// Groups as tuples of part codes.
+#[derive(Debug, Default, Clone)]
+pub struct GroupTable {
+    parts: Vec<PartDict>,
+    /// Group `g`'s codes are `codes[g * n..(g + 1) * n]`, `n = parts.len()`.
+    codes: Vec<u32>,
+    len: usize,
+    index: HashTable<u32>,
+    hasher: DefaultHashBuilder,
+}
+
+impl GroupTable {
+    /// Makes sure the table has `n` parts (a new table adopts the first count it sees).
+    fn ensure_parts(&mut self, n: usize) {
+        if self.parts.len() < n && self.len == 0 {
+            self.parts.resize_with(n, PartDict::default);
+        }
     }
 
-    /// Global ids for each id of a local table.
+    /// The id of the group with part codes `codes`, assigning the next id on first sight.
+    pub fn intern_codes(&mut self, codes: &[u32]) -> u32 {
+        let n = self.parts.len();
+        debug_assert_eq!(codes.len(), n);
+        let hash = self.hasher.hash_one(codes);
+        let all = &self.codes;
+        if let Some(&g) = self
+            .index
+            .find(hash, |&g| &all[g as usize * n..(g as usize + 1) * n] == codes)
+        {
+            return g;
+        }
+        let g = self.len as u32;
+        self.codes.extend_from_slice(codes);
+        self.len += 1;
+        let (hasher, all) = (&self.hasher, &self.codes);
+        self.index.insert_unique(hash, g, |&g| {
+            hasher.hash_one(&all[g as usize * n..(g as usize + 1) * n])
+        });
+        g
+    }
+
+    pub fn len(&self) -> usize {
+        self.len
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
+    /// Number of key parts.
+    pub fn n_parts(&self) -> usize {
+        self.parts.len()
+    }
+
+    pub fn part(&self, p: usize) -> &PartDict {
+        &self.parts[p]
+    }
+
+    /// Group `g`'s part codes.
+    pub fn codes(&self, g: usize) -> &[u32] {
+        let n = self.parts.len();
+        &self.codes[g * n..(g + 1) * n]
+    }
+
+    /// Group `g`'s key as the concatenation of its encoded parts (`keys::decode_key` reads it).
+    pub fn key(&self, g: usize) -> Vec<u8> {
+        let mut out = Vec::new();
+        for (p, &c) in self.codes(g).iter().enumerate() {
+            out.extend_from_slice(self.parts[p].get(c));
+        }
+        out
+    }
+
+    /// Every group's key as [`GroupTable::key`] gives it, in id order.
+    pub fn keys(&self) -> Vec<Vec<u8>> {
+        (0..self.len).map(|g| self.key(g)).collect()
+    }
+
+    /// Global ids for each id of a local table: each distinct part value and
+    /// each local group is hashed once.
     pub fn remap(&mut self, local: &GroupTable) -> Vec<u32> {
-        local.keys.iter().map(|k| self.intern(k)).collect()
+        self.ensure_parts(local.parts.len());
+        let part_maps: Vec<Vec<u32>> = local
+            .parts
+            .iter()
+            .zip(&mut self.parts)
+            .map(|(l, g)| (0..l.len() as u32).map(|c| g.intern(l.get(c))).collect())
+            .collect();
+        let mut tuple = vec![0u32; local.parts.len()];
+        (0..local.len)
+            .map(|lg| {
+                for (p, (&c, map)) in local.codes(lg).iter().zip(&part_maps).enumerate() {
+                    tuple[p] = map[c as usize];
+                }
+                self.intern_codes(&tuple)
+            })
+            .collect()
     }
 }
 
@@ -65,7 +190,9 @@ impl StagedGroups {
     }
 }
 
-/// Resolves every row of `batch` to a local group id, appending to `ids`.
+/// Resolves every row of `batch` to a local group id, appending to `ids`:
+/// the map stage's function from rows to dense `u32` group ids (what the
+/// reductions, CPU or GPU, consume beside the value slices).
 /// `suffix` is an extra key component (the metric type, which splits groups).
 pub fn resolve_rows(
     keys: &[KeySpec],
@@ -77,14 +204,116 @@ pub fn resolve_rows(
     ids: &mut Vec<u32>,
 ) -> Result<()> {
     let cols = KeyColumns::new(keys, batch, time_column, fallback_time)?;
-    let mut buf = Vec::with_capacity(64);
-    ids.reserve(batch.num_rows());
-    for row in 0..batch.num_rows() {
-        cols.encode_row(row, &mut buf);
-        if let Some(suffix) = suffix {
-            put_opt_str(&mut buf, Some(suffix(row)));
-        }
-        ids.push(groups.intern(&buf));
+    let rows = batch.num_rows();
+    let n = keys.len() + usize::from(suffix.is_some());
+    groups.ensure_parts(n);
+    let mut part_codes: Vec<Vec<u32>> = Vec::with_capacity(n);
+    for (k, dict) in keys.iter().zip(&mut groups.parts) {
+        let mut codes = Vec::new();
+        cols.part_codes(k, dict, &mut codes);
+        part_codes.push(codes);
     }
+    if let Some(suffix) = suffix {
+        let dict = &mut groups.parts[keys.len()];
+        let mut buf = Vec::new();
+        let mut last: Option<(&str, u32)> = None;
+        part_codes.push(
+            (0..rows)
+                .map(|r| {
+                    let s = suffix(r);
+                    match last {
+                        Some((prev, c)) if std::ptr::eq(prev, s) || prev == s => c,
+                        _ => {
+                            buf.clear();
+                            put_opt_str(&mut buf, Some(s));
+                            let c = dict.intern(&buf);
+                            last = Some((s, c));
+                            c
+                        }
+                    }
+                })
+                .collect(),
+        );
+    }
+    ids.reserve(rows);
+    compose(groups, &part_codes, rows, ids);
     Ok(())
+}
+
+/// Group ids from per-part codes. When the product of the part cardinalities
+/// is small, a dense table indexed by the mixed-radix code replaces hashing.
+fn compose(groups: &mut GroupTable, part_codes: &[Vec<u32>], rows: usize, ids: &mut Vec<u32>) {
+    let sizes: Vec<usize> = groups.parts.iter().map(|p| p.len().max(1)).collect();
+    let product = sizes
+        .iter()
+        .try_fold(1usize, |acc, &s| acc.checked_mul(s));
+    let mut tuple = vec![0u32; part_codes.len()];
+    match product {
+        Some(total) if total <= rows.max(1024) * 2 => {
+            let mut dense = vec![u32::MAX; total];
+            for row in 0..rows {
+                let mut at = 0usize;
+                for (p, codes) in part_codes.iter().enumerate() {
+                    tuple[p] = codes[row];
+                    at = at * sizes[p] + codes[row] as usize;
+                }
+                if dense[at] == u32::MAX {
+                    dense[at] = groups.intern_codes(&tuple);
+                }
+                ids.push(dense[at]);
+            }
+        }
+        _ => {
+            let mut last = u32::MAX;
+            for row in 0..rows {
+                let mut same = last != u32::MAX;
+                for (p, codes) in part_codes.iter().enumerate() {
+                    same &= tuple[p] == codes[row];
+                    tuple[p] = codes[row];
+                }
+                if !same {
+                    last = groups.intern_codes(&tuple);
+                }
+                ids.push(last);
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn part_codes_are_first_seen_order() {
+        let mut d = PartDict::default();
+        assert_eq!(d.intern(b"b"), 0);
+        assert_eq!(d.intern(b""), 1);
+        assert_eq!(d.intern(b"b"), 0);
+        assert_eq!(d.intern(b"abc"), 2);
+        assert_eq!(d.get(1), b"");
+        assert_eq!(d.get(2), b"abc");
+        assert_eq!(d.len(), 3);
+    }
+
+    #[test]
+    fn remap_merges_equal_keys_across_tables() {
+        let table = |rows: &[(&[u8], &[u8])]| {
+            let mut t = GroupTable::default();
+            t.ensure_parts(2);
+            for (a, b) in rows {
+                let ca = t.parts[0].intern(a);
+                let cb = t.parts[1].intern(b);
+                t.intern_codes(&[ca, cb]);
+            }
+            t
+        };
+        let mut global = GroupTable::default();
+        let first = table(&[(b"x", b"1"), (b"y", b"1")]);
+        assert_eq!(global.remap(&first), vec![0, 1]);
+        let second = table(&[(b"y", b"2"), (b"y", b"1"), (b"x", b"1")]);
+        assert_eq!(global.remap(&second), vec![2, 1, 0]);
+        assert_eq!(global.len(), 3);
+        assert_eq!(global.key(2), b"y2".to_vec());
+    }
 }

@@ -1,14 +1,10 @@
-//! Group keys: parsing `--by`, resolving each row's key into compact bytes
-//! (the map stage's only per-row work on strings), and decoding keys back
+//! Group keys: parsing `--by`, the compact byte encoding of each key part
+//! (see `key_columns` for reading them from a batch), and decoding keys back
 //! into typed values for output and sorting.
 
 use std::cmp::Ordering;
 
-use arrow::array::{AsArray, MapArray, RecordBatch, StringArray};
-
-use crate::columns::dict::StrColumn;
-use arrow::datatypes::{Int32Type, TimestampNanosecondType};
-
+use super::key_columns::AttrMaps;
 use crate::columns::attributes::{TYPE_BOOL, TYPE_DOUBLE, TYPE_INT};
 use crate::decode::Signal;
 use crate::error::{Error, Result};
@@ -173,148 +169,6 @@ fn put_typed(buf: &mut Vec<u8>, text: &str, type_tag: Option<&str>) {
     put_str(buf, text);
 }
 
-/// Finds `key` in row `row` of a Map<Utf8, Utf8> column.
-fn map_lookup<'a>(map: &'a MapArray, row: usize, key: &str) -> Option<&'a str> {
-    let offsets = map.value_offsets();
-    let (start, end) = (offsets[row] as usize, offsets[row + 1] as usize);
-    let keys: &StringArray = map.keys().as_string::<i32>();
-    let values: &StringArray = map.values().as_string::<i32>();
-    (start..end)
-        .find(|&i| keys.value(i) == key)
-        .map(|i| values.value(i))
-}
-
-/// The arrays one batch's keys are read from, downcast once per batch.
-pub struct KeyColumns<'a> {
-    keys: &'a [KeySpec],
-    service_name: Option<StrColumn<'a>>,
-    resource: Option<(&'a MapArray, &'a MapArray)>,
-    attrs: Option<(&'a MapArray, &'a MapArray)>,
-    scope_name: Option<StrColumn<'a>>,
-    name: Option<StrColumn<'a>>,
-    int_key: Option<&'a arrow::array::PrimitiveArray<Int32Type>>,
-    status: Option<&'a arrow::array::PrimitiveArray<Int32Type>>,
-    severity_text: Option<StrColumn<'a>>,
-    time: Option<&'a arrow::array::PrimitiveArray<TimestampNanosecondType>>,
-    fallback_time: Option<&'a arrow::array::PrimitiveArray<TimestampNanosecondType>>,
-}
-
-fn string_col<'a>(b: &'a RecordBatch, name: &str) -> Option<StrColumn<'a>> {
-    b.column_by_name(name)
-        .and_then(|c| StrColumn::of(c.as_ref()))
-}
-
-fn map_pair<'a>(
-    b: &'a RecordBatch,
-    values: &str,
-    types: &str,
-) -> Option<(&'a MapArray, &'a MapArray)> {
-    Some((
-        b.column_by_name(values)?.as_map_opt()?,
-        b.column_by_name(types)?.as_map_opt()?,
-    ))
-}
-
-impl<'a> KeyColumns<'a> {
-    /// `time_column` is the row time used for windows; `fallback_time` replaces a zero time (logs).
-    pub fn new(
-        keys: &'a [KeySpec],
-        batch: &'a RecordBatch,
-        time_column: &str,
-        fallback_time: Option<&str>,
-    ) -> Result<Self> {
-        let int_col = |name: &str| {
-            batch
-                .column_by_name(name)
-                .and_then(|c| c.as_primitive_opt::<Int32Type>())
-        };
-        let ts_col = |name: &str| {
-            batch
-                .column_by_name(name)
-                .and_then(|c| c.as_primitive_opt::<TimestampNanosecondType>())
-        };
-        let cols = KeyColumns {
-            keys,
-            service_name: string_col(batch, "service_name"),
-            resource: map_pair(batch, "resource_attributes", "resource_attribute_types"),
-            attrs: map_pair(batch, "attributes", "attribute_types"),
-            scope_name: string_col(batch, "scope_name"),
-            name: string_col(batch, "name").or_else(|| string_col(batch, "metric_name")),
-            int_key: int_col("kind").or_else(|| int_col("severity_number")),
-            status: int_col("status_code"),
-            severity_text: string_col(batch, "severity_text"),
-            time: ts_col(time_column),
-            fallback_time: fallback_time.and_then(ts_col),
-        };
-        let missing = |what: &str| {
-            Error::Aggregate(format!(
-                "input batch lacks the {what} column needed by the group keys"
-            ))
-        };
-        for k in keys {
-            let ok = match &k.kind {
-                KeyKind::ServiceName => cols.service_name.is_some(),
-                KeyKind::Resource(_) => cols.resource.is_some(),
-                KeyKind::Attr(_) | KeyKind::AllAttrs => cols.attrs.is_some(),
-                KeyKind::ScopeName => cols.scope_name.is_some(),
-                KeyKind::Name | KeyKind::MetricName => cols.name.is_some(),
-                KeyKind::Kind | KeyKind::SeverityNumber => cols.int_key.is_some(),
-                KeyKind::StatusCode => cols.status.is_some(),
-                KeyKind::SeverityText => cols.severity_text.is_some(),
-                KeyKind::Window(_) => cols.time.is_some(),
-            };
-            if !ok {
-                return Err(missing(&k.column));
-            }
-        }
-        Ok(cols)
-    }
-
-    /// The row's time for windows (ns).
-    pub fn row_time(&self, row: usize) -> u64 {
-        let t = self.time.map_or(0, |t| t.value(row) as u64);
-        match self.fallback_time {
-            Some(f) if t == 0 => f.value(row) as u64,
-            _ => t,
-        }
-    }
-
-    /// Writes row `row`'s key into `buf` (cleared first).
-    pub fn encode_row(&self, row: usize, buf: &mut Vec<u8>) {
-        buf.clear();
-        for k in self.keys {
-            match &k.kind {
-                KeyKind::ServiceName => put_opt_str(
-                    buf,
-                    self.service_name
-                        .and_then(|c| c.is_valid(row).then(|| c.value(row))),
-                ),
-                KeyKind::Resource(key) => put_map(buf, self.resource, row, key),
-                KeyKind::Attr(key) => put_map(buf, self.attrs, row, key),
-                KeyKind::AllAttrs => put_all_attrs(buf, self.attrs, row),
-                KeyKind::ScopeName => put_opt_str(buf, self.scope_name.map(|c| c.value(row))),
-                KeyKind::Name | KeyKind::MetricName => {
-                    put_opt_str(buf, self.name.map(|c| c.value(row)))
-                }
-                KeyKind::Kind | KeyKind::SeverityNumber => {
-                    put_int(buf, self.int_key.map(|c| i64::from(c.value(row))))
-                }
-                KeyKind::StatusCode => put_int(buf, self.status.map(|c| i64::from(c.value(row)))),
-                KeyKind::SeverityText => put_opt_str(
-                    buf,
-                    self.severity_text
-                        .map(|c| c.value(row))
-                        .filter(|s| !s.is_empty()),
-                ),
-                KeyKind::Window(w) => {
-                    let t = self.row_time(row);
-                    put_int(buf, Some((t - t % w.max(&1)) as i64));
-                }
-            }
-        }
-    }
-}
-
 pub fn put_opt_str(buf: &mut Vec<u8>, s: Option<&str>) {
     match s {
         Some(s) => {
@@ -325,7 +179,7 @@ pub fn put_opt_str(buf: &mut Vec<u8>, s: Option<&str>) {
     }
 }
 
-fn put_int(buf: &mut Vec<u8>, v: Option<i64>) {
+pub(crate) fn put_int(buf: &mut Vec<u8>, v: Option<i64>) {
     match v {
         Some(v) => {
             buf.push(INT);
@@ -335,37 +189,38 @@ fn put_int(buf: &mut Vec<u8>, v: Option<i64>) {
     }
 }
 
-fn put_map(buf: &mut Vec<u8>, maps: Option<(&MapArray, &MapArray)>, row: usize, key: &str) {
+pub(crate) fn put_map(buf: &mut Vec<u8>, maps: Option<&AttrMaps>, row: usize, key: &str) {
     let Some((values, types)) = maps else {
         buf.push(NULL);
         return;
     };
-    match map_lookup(values, row, key) {
-        Some(text) => put_typed(buf, text, map_lookup(types, row, key)),
+    match values.lookup(row, key) {
+        Some(text) => put_typed(buf, text, types.lookup(row, key)),
         None => buf.push(NULL),
     }
 }
 
-fn put_all_attrs(buf: &mut Vec<u8>, maps: Option<(&MapArray, &MapArray)>, row: usize) {
+pub(crate) fn put_all_attrs(buf: &mut Vec<u8>, maps: Option<&AttrMaps>, row: usize) {
     buf.push(ATTRS);
     let Some((values, types)) = maps else {
         buf.extend_from_slice(&0u32.to_le_bytes());
         return;
     };
-    let offsets = values.value_offsets();
-    let (start, end) = (offsets[row] as usize, offsets[row + 1] as usize);
-    let keys = values.keys().as_string::<i32>();
-    let vals = values.values().as_string::<i32>();
     // Attribute order in the input must not split a series: sort by key.
-    let mut idx: Vec<usize> = (start..end).collect();
-    idx.sort_by(|&a, &b| keys.value(a).cmp(keys.value(b)));
-    idx.dedup_by(|a, b| keys.value(*a) == keys.value(*b));
+    let mut idx: Vec<usize> = values.entries(row).collect();
+    idx.sort_by(|&a, &b| values.key(a).cmp(values.key(b)));
+    idx.dedup_by(|a, b| values.key(*a) == values.key(*b));
     buf.extend_from_slice(&(idx.len() as u32).to_le_bytes());
     for i in idx {
-        let key = keys.value(i);
+        let key = values.key(i);
         put_str(buf, key);
-        put_typed(buf, vals.value(i), map_lookup(types, row, key));
+        put_typed(buf, values.value(i), types.lookup(row, key));
     }
+}
+
+/// Reads one key part's bytes back into its value.
+pub fn decode_part(mut bytes: &[u8]) -> KeyValue {
+    decode_value(&mut bytes)
 }
 
 /// Reads key bytes back into values, one per key spec.

@@ -8,6 +8,7 @@ pub mod exact_sum;
 pub mod exp_histogram;
 pub mod gpu;
 pub mod groups;
+pub mod key_columns;
 pub mod keys;
 pub mod logs;
 mod metric_reduce;

@@ -1,5 +1,6 @@
 //! Finish: group keys decoded into typed key columns, rows sorted by key
-//! (nulls last, then window_start), value columns taken in that order.
+//! (nulls last, then window_start), value columns taken in that order; in
+//! parallel over columns, allocation-light in the number of groups.
 
 use std::collections::BTreeSet;
 use std::sync::Arc;
@@ -9,9 +10,10 @@ use arrow::array::{
     TimestampNanosecondArray, UInt32Array,
 };
 use arrow::datatypes::{DataType, Field, Schema};
+use rayon::prelude::*;
 
 use super::groups::GroupTable;
-use super::keys::{compare_keys, decode_key, KeyKind, KeySpec, KeyValue};
+use super::keys::{compare_values, KeyKind, KeySpec, KeyValue};
 use crate::columns::common::timestamp_type;
 use crate::error::{Error, Result};
 
@@ -118,9 +120,36 @@ fn column_kind(kind: &KeyKind) -> ColumnKind {
     }
 }
 
+/// One output key column: its name, type, the key part it reads and, for an
+/// expanded `attr.*`, the attribute it takes from that part.
+struct LayoutColumn {
+    name: String,
+    kind: ColumnKind,
+    part: usize,
+    attr: Option<String>,
+}
+
+/// Dense ranks of `values` in output order (equal values share a rank), so
+/// groups sort by comparing small integers.
+fn ranks(values: &[&KeyValue]) -> Vec<u32> {
+    let mut idx: Vec<u32> = (0..values.len() as u32).collect();
+    idx.sort_by(|&a, &b| compare_values(values[a as usize], values[b as usize]));
+    let mut rank = vec![0u32; values.len()];
+    let mut r = 0u32;
+    for (i, w) in idx.iter().enumerate() {
+        if i > 0 && compare_values(values[idx[i - 1] as usize], values[*w as usize]).is_ne() {
+            r += 1;
+        }
+        rank[*w as usize] = r;
+    }
+    rank
+}
+
 /// Assembles the result: key columns (with `attr.*` expanded into one column
 /// per attribute key seen), an optional `suffix_column` holding the extra key
-/// component, then `values` (in group-id order), all sorted by key.
+/// component, then `values` (in group-id order), all sorted by key. Each
+/// part's distinct values are decoded and ranked once; groups sort by rank
+/// tuples (stable, parallel) and every column is built on its own task.
 pub fn finish_batch(
     keys: &[KeySpec],
     groups: &GroupTable,
@@ -128,10 +157,22 @@ pub fn finish_batch(
     values: Vec<(Field, ArrayRef)>,
 ) -> Result<RecordBatch> {
     let n_parts = keys.len() + usize::from(suffix_column.is_some());
-    let mut decoded: Vec<Vec<KeyValue>> = groups
-        .keys()
-        .iter()
-        .map(|k| decode_key(k, n_parts))
+    let n_groups = groups.len();
+    if n_groups > 0 && groups.n_parts() != n_parts {
+        return Err(Error::Aggregate(format!(
+            "group keys have {} parts, expected {n_parts}",
+            groups.n_parts()
+        )));
+    }
+    let mut decoded: Vec<Vec<KeyValue>> = (0..n_parts)
+        .into_par_iter()
+        .map(|p| {
+            if n_groups == 0 {
+                Vec::new()
+            } else {
+                groups.part(p).decode_all()
+            }
+        })
         .collect();
     // Enum keys print (and therefore sort) as their OTLP names.
     for (i, spec) in keys.iter().enumerate() {
@@ -140,47 +181,58 @@ pub fn finish_batch(
             KeyKind::StatusCode => status_code_name,
             _ => continue,
         };
-        for row in &mut decoded {
-            if let KeyValue::Int(v) = row[i] {
-                row[i] = KeyValue::Str(name(v));
+        for v in &mut decoded[i] {
+            if let KeyValue::Int(n) = *v {
+                *v = KeyValue::Str(name(n));
             }
         }
     }
 
     // Column layout: each key, `attr.*` expanded to the sorted union of attribute keys.
-    let mut layout: Vec<(String, ColumnKind, usize, Option<String>)> = Vec::new();
+    let mut layout: Vec<LayoutColumn> = Vec::new();
     for (i, spec) in keys.iter().enumerate() {
         if spec.kind == KeyKind::AllAttrs {
-            let names: BTreeSet<&str> = decoded
+            let names: BTreeSet<&str> = decoded[i]
                 .iter()
-                .filter_map(|row| match &row[i] {
+                .filter_map(|v| match v {
                     KeyValue::Attrs(a) => Some(a.iter().map(|(k, _)| k.as_str())),
                     _ => None,
                 })
                 .flatten()
                 .collect();
             for name in names {
-                layout.push((
-                    format!("attr.{name}"),
-                    ColumnKind::Inferred,
-                    i,
-                    Some(name.to_owned()),
-                ));
+                layout.push(LayoutColumn {
+                    name: format!("attr.{name}"),
+                    kind: ColumnKind::Inferred,
+                    part: i,
+                    attr: Some(name.to_owned()),
+                });
             }
         } else {
-            layout.push((spec.column.clone(), column_kind(&spec.kind), i, None));
+            layout.push(LayoutColumn {
+                name: spec.column.clone(),
+                kind: column_kind(&spec.kind),
+                part: i,
+                attr: None,
+            });
         }
     }
     if let Some(name) = suffix_column {
-        layout.push((name.to_owned(), ColumnKind::Inferred, keys.len(), None));
+        layout.push(LayoutColumn {
+            name: name.to_owned(),
+            kind: ColumnKind::Inferred,
+            part: keys.len(),
+            attr: None,
+        });
     }
     const NULL: KeyValue = KeyValue::Null;
-    let flat: Vec<Vec<&KeyValue>> = decoded
-        .iter()
-        .map(|row| {
-            layout
+    // Per layout column, the value of each code of its part, and its rank.
+    let per_code: Vec<Vec<&KeyValue>> = layout
+        .par_iter()
+        .map(|c| {
+            decoded[c.part]
                 .iter()
-                .map(|(_, _, i, attr)| match (attr, &row[*i]) {
+                .map(|v| match (&c.attr, v) {
                     (Some(name), KeyValue::Attrs(a)) => {
                         a.iter().find(|(k, _)| k == name).map_or(&NULL, |(_, v)| v)
                     }
@@ -189,25 +241,41 @@ pub fn finish_batch(
                 .collect()
         })
         .collect();
+    let rank: Vec<Vec<u32>> = per_code.par_iter().map(|v| ranks(v)).collect();
+    let sort_key = |g: u32| {
+        let codes = groups.codes(g as usize);
+        layout
+            .iter()
+            .zip(&rank)
+            .map(move |(c, r)| r[codes[c.part] as usize])
+    };
+    let mut order: Vec<u32> = (0..n_groups as u32).collect();
+    // Stable: groups with equal keys keep their first-seen order.
+    order.par_sort_by(|&a, &b| sort_key(a).cmp(sort_key(b)));
 
-    let mut order: Vec<u32> = (0..flat.len() as u32).collect();
-    order.sort_by(|&a, &b| compare_keys(&flat[a as usize], &flat[b as usize]));
-
-    let mut fields = Vec::new();
-    let mut columns: Vec<ArrayRef> = Vec::new();
-    for (c, (name, kind, _, _)) in layout.iter().enumerate() {
-        let vals: Vec<&KeyValue> = order.iter().map(|&g| flat[g as usize][c]).collect();
-        let (dt, array) = key_array(kind, &vals);
-        fields.push(Field::new(name, dt, true));
-        columns.push(array);
-    }
+    let key_columns: Vec<(Field, ArrayRef)> = layout
+        .par_iter()
+        .zip(&per_code)
+        .map(|(c, vals)| {
+            let column: Vec<&KeyValue> = order
+                .iter()
+                .map(|&g| vals[groups.codes(g as usize)[c.part] as usize])
+                .collect();
+            let (dt, array) = key_array(&c.kind, &column);
+            (Field::new(&c.name, dt, true), array)
+        })
+        .collect();
     let indices = UInt32Array::from(order);
-    for (field, array) in values {
-        let taken = arrow::compute::take(&array, &indices, None)
-            .map_err(|e| Error::Aggregate(e.to_string()))?;
-        fields.push(field);
-        columns.push(taken);
-    }
+    let value_columns: Vec<(Field, ArrayRef)> = values
+        .into_par_iter()
+        .map(|(field, array)| {
+            arrow::compute::take(&array, &indices, None)
+                .map(|taken| (field, taken))
+                .map_err(|e| Error::Aggregate(e.to_string()))
+        })
+        .collect::<Result<_>>()?;
+    let (fields, columns): (Vec<Field>, Vec<ArrayRef>) =
+        key_columns.into_iter().chain(value_columns).unzip();
     RecordBatch::try_new(Arc::new(Schema::new(fields)), columns)
         .map_err(|e| Error::Aggregate(e.to_string()))
 }
