@@ -111,6 +111,15 @@ impl GroupTable {
         g
     }
 
+    /// The id of a whole key given as one part (tables not built by
+    /// `resolve_rows`, e.g. in tests); the table must have a single part.
+    pub fn intern(&mut self, key: &[u8]) -> u32 {
+        self.ensure_parts(1);
+        debug_assert_eq!(self.parts.len(), 1, "intern on a multi-part table");
+        let code = self.parts[0].intern(key);
+        self.intern_codes(&[code])
+    }
+
     pub fn len(&self) -> usize {
         self.len
     }
