@@ -60,8 +60,8 @@ fn rewrite(
     }
     let schema = Arc::new(Schema::new(fields));
     let batch = RecordBatch::try_new(schema.clone(), columns).expect("batch");
-    let mut w = ArrowWriter::try_new(File::create(out).expect("create"), schema, None)
-        .expect("writer");
+    let mut w =
+        ArrowWriter::try_new(File::create(out).expect("create"), schema, None).expect("writer");
     // Small batches and row groups: many dictionary pages per file.
     for start in (0..batch.num_rows()).step_by(1000) {
         w.write(&batch.slice(start, 1000.min(batch.num_rows() - start)))
@@ -79,9 +79,9 @@ const STRING_KEYS: [&str; 5] = [
 ];
 
 fn dict(f: &Field) -> Option<DataType> {
-    STRING_KEYS.contains(&f.name().as_str()).then(|| {
-        DataType::Dictionary(Box::new(DataType::Int32), Box::new(DataType::Utf8))
-    })
+    STRING_KEYS
+        .contains(&f.name().as_str())
+        .then(|| DataType::Dictionary(Box::new(DataType::Int32), Box::new(DataType::Utf8)))
 }
 
 fn plain(f: &Field) -> Option<DataType> {
@@ -117,7 +117,8 @@ fn aggregate(signal: &str, files: &[PathBuf], extra: &[&str]) -> String {
 fn dictionary_plain_mixed_and_foreign_encodings_aggregate_identically() {
     let dir = tempfile::tempdir().expect("tempdir");
     let pq = dir.path().join("pq");
-    let inputs = ["traces.otlp.zst", "metrics.otlp.zst", "logs.jsonl.gz"].map(|f| datasets().join(f));
+    let inputs =
+        ["traces.otlp.zst", "metrics.otlp.zst", "logs.jsonl.gz"].map(|f| datasets().join(f));
     let mut args = vec!["convert", "-o", path_str(&pq)];
     args.extend(inputs.iter().map(|p| path_str(p)));
     run_ok(&args);
@@ -127,12 +128,28 @@ fn dictionary_plain_mixed_and_foreign_encodings_aggregate_identically() {
             "spans.parquet",
             &[
                 &[],
-                &["--by", "service.name,scope.name,name,kind,status_code,attr.http.route", "--window", "10s"],
+                &[
+                    "--by",
+                    "service.name,scope.name,name,kind,status_code,attr.http.route",
+                    "--window",
+                    "10s",
+                ],
                 &["--by", "name", "--window", "10ms"],
             ],
         ),
-        ("metrics", "metric_points.parquet", &[&[], &["--by", "service.name,scope.name"]]),
-        ("logs", "logs.parquet", &[&[], &["--by", "severity_text,scope.name,resource.host.name"]]),
+        (
+            "metrics",
+            "metric_points.parquet",
+            &[&[], &["--by", "service.name,scope.name"]],
+        ),
+        (
+            "logs",
+            "logs.parquet",
+            &[
+                &[],
+                &["--by", "severity_text,scope.name,resource.host.name"],
+            ],
+        ),
     ];
     for (signal, table, key_sets) in cases {
         let source = pq.join(table);
@@ -154,7 +171,10 @@ fn dictionary_plain_mixed_and_foreign_encodings_aggregate_identically() {
         let foreign_all = variant("foreign", 0..rows, &foreign, true);
         for extra in key_sets {
             let expected = aggregate(signal, &[source.clone()], extra);
-            assert!(expected.lines().count() > 3, "{signal} {extra:?}: too few groups");
+            assert!(
+                expected.lines().count() > 3,
+                "{signal} {extra:?}: too few groups"
+            );
             // Metrics' OTLP also holds the histogram tables, which are left out here.
             if let Some(otlp) = match signal {
                 "traces" => Some(&inputs[0]),
@@ -162,7 +182,10 @@ fn dictionary_plain_mixed_and_foreign_encodings_aggregate_identically() {
                 _ => None,
             } {
                 let original = aggregate(signal, &[otlp.clone()], extra);
-                assert_eq!(original, expected, "{signal} {extra:?}: OTLP vs converted Parquet");
+                assert_eq!(
+                    original, expected,
+                    "{signal} {extra:?}: OTLP vs converted Parquet"
+                );
             }
             for (name, files) in [
                 ("dictionary", vec![dict_all.clone()]),
@@ -184,7 +207,8 @@ fn dictionary_plain_mixed_and_foreign_encodings_aggregate_identically() {
 #[test]
 fn convert_writes_the_same_bytes_at_any_thread_count() {
     let dir = tempfile::tempdir().expect("tempdir");
-    let inputs = ["traces.otlp.zst", "metrics.otlp.zst", "logs.jsonl.gz"].map(|f| datasets().join(f));
+    let inputs =
+        ["traces.otlp.zst", "metrics.otlp.zst", "logs.jsonl.gz"].map(|f| datasets().join(f));
     let mut outputs = Vec::new();
     for threads in ["1", "2", "8"] {
         let out = dir.path().join(format!("t{threads}"));
@@ -212,9 +236,15 @@ fn convert_writes_the_same_bytes_at_any_thread_count() {
         outputs.push(files);
     }
     let names: Vec<&str> = outputs[0].iter().map(|(n, _)| n.as_str()).collect();
-    assert!(names.contains(&"spans.parquet") && names.contains(&"logs.parquet"), "{names:?}");
+    assert!(
+        names.contains(&"spans.parquet") && names.contains(&"logs.parquet"),
+        "{names:?}"
+    );
     let spans = read_batches(&dir.path().join("t2").join("spans.parquet"));
-    assert_eq!(spans.iter().map(RecordBatch::num_rows).sum::<usize>(), 20_000);
+    assert_eq!(
+        spans.iter().map(RecordBatch::num_rows).sum::<usize>(),
+        20_000
+    );
     assert_eq!(outputs[0], outputs[1], "--threads 1 vs 2");
     assert_eq!(outputs[0], outputs[2], "--threads 1 vs 8");
 }

@@ -5,14 +5,14 @@
 //! so rows never build key strings and a remap hashes each distinct part
 //! value and each local group once.
 
-use arrow::array::RecordBatch;
 use ahash::RandomState as DefaultHashBuilder;
+use arrow::array::RecordBatch;
 use hashbrown::HashTable;
 
 use super::backend::Segments;
 use super::key_columns::KeyColumns;
-use super::keys::{decode_part, put_opt_str, KeySpec, KeyValue};
-use crate::error::Result;
+use super::keys::{decode_part, put_opt_str, split_key, KeySpec, KeyValue};
+use crate::error::{Error, Result};
 
 /// The distinct encoded values of one key part, numbered in first-seen order.
 #[derive(Debug, Default, Clone)]
@@ -95,10 +95,9 @@ impl GroupTable {
         debug_assert_eq!(codes.len(), n);
         let hash = self.hasher.hash_one(codes);
         let all = &self.codes;
-        if let Some(&g) = self
-            .index
-            .find(hash, |&g| &all[g as usize * n..(g as usize + 1) * n] == codes)
-        {
+        if let Some(&g) = self.index.find(hash, |&g| {
+            &all[g as usize * n..(g as usize + 1) * n] == codes
+        }) {
             return g;
         }
         let g = self.len as u32;
@@ -111,13 +110,35 @@ impl GroupTable {
         g
     }
 
-    /// The id of a whole key given as one part (tables not built by
-    /// `resolve_rows`, e.g. in tests); the table must have a single part.
-    pub fn intern(&mut self, key: &[u8]) -> u32 {
+    /// The id of a whole key given as one raw part (tables built by hand in
+    /// tests); the table must have a single part.
+    #[cfg(test)]
+    pub(crate) fn intern(&mut self, key: &[u8]) -> u32 {
         self.ensure_parts(1);
         debug_assert_eq!(self.parts.len(), 1, "intern on a multi-part table");
         let code = self.parts[0].intern(key);
         self.intern_codes(&[code])
+    }
+
+    /// The id of a group given by its whole encoded key ([`GroupTable::key`]'s
+    /// bytes, e.g. read back from a partial state), split into its parts.
+    pub fn intern_key(&mut self, key: &[u8]) -> Result<u32> {
+        let parts =
+            split_key(key).ok_or_else(|| Error::Aggregate("a group key is malformed".into()))?;
+        self.ensure_parts(parts.len());
+        if parts.len() != self.parts.len() {
+            return Err(Error::Aggregate(format!(
+                "a group key has {} parts, the others {}",
+                parts.len(),
+                self.parts.len()
+            )));
+        }
+        let codes: Vec<u32> = parts
+            .iter()
+            .zip(&mut self.parts)
+            .map(|(v, d)| d.intern(v))
+            .collect();
+        Ok(self.intern_codes(&codes))
     }
 
     pub fn len(&self) -> usize {
@@ -253,9 +274,7 @@ pub fn resolve_rows(
 /// is small, a dense table indexed by the mixed-radix code replaces hashing.
 fn compose(groups: &mut GroupTable, part_codes: &[Vec<u32>], rows: usize, ids: &mut Vec<u32>) {
     let sizes: Vec<usize> = groups.parts.iter().map(|p| p.len().max(1)).collect();
-    let product = sizes
-        .iter()
-        .try_fold(1usize, |acc, &s| acc.checked_mul(s));
+    let product = sizes.iter().try_fold(1usize, |acc, &s| acc.checked_mul(s));
     let mut tuple = vec![0u32; part_codes.len()];
     match product {
         Some(total) if total <= rows.max(1024) * 2 => {
@@ -324,5 +343,32 @@ mod tests {
         assert_eq!(global.remap(&second), vec![2, 1, 0]);
         assert_eq!(global.len(), 3);
         assert_eq!(global.key(2), b"y2".to_vec());
+    }
+
+    #[test]
+    fn whole_keys_split_back_into_their_parts() {
+        let mut a = Vec::new();
+        put_opt_str(&mut a, Some("checkout"));
+        let mut b = Vec::new();
+        super::super::keys::put_int(&mut b, Some(-7));
+        let mut c = Vec::new();
+        put_opt_str(&mut c, None);
+        let mut t = GroupTable::default();
+        t.ensure_parts(3);
+        let codes = [
+            t.parts[0].intern(&a),
+            t.parts[1].intern(&b),
+            t.parts[2].intern(&c),
+        ];
+        t.intern_codes(&codes);
+        let mut merged = GroupTable::default();
+        assert_eq!(merged.intern_key(&t.key(0)).ok(), Some(0));
+        assert_eq!(merged.n_parts(), 3);
+        assert_eq!(merged.part(0).get(0), a.as_slice());
+        assert_eq!(merged.part(1).get(0), b.as_slice());
+        assert_eq!(merged.intern_key(&t.key(0)).ok(), Some(0));
+        // A key with another part count, or cut short, is refused.
+        assert!(merged.intern_key(&a).is_err());
+        assert!(merged.intern_key(&t.key(0)[..3]).is_err());
     }
 }

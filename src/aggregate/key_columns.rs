@@ -6,8 +6,8 @@
 //! row's code when the value repeats.
 
 use arrow::array::{
-    Array, ArrayRef, AsArray, LargeStringArray, MapArray, PrimitiveArray, RecordBatch,
-    StringArray, StringViewArray,
+    Array, ArrayRef, AsArray, LargeStringArray, MapArray, PrimitiveArray, RecordBatch, StringArray,
+    StringViewArray,
 };
 use arrow::buffer::NullBuffer;
 use arrow::datatypes::{DataType, Int32Type, TimestampNanosecondType};
@@ -70,8 +70,14 @@ impl<'a> TextCol<'a> {
             return Some(Self::Plain(plain));
         }
         let dict = a.as_any_dictionary_opt()?;
+        // An empty dictionary has only null rows (`normalized_keys` refuses it).
+        let keys = if dict.values().is_empty() {
+            Vec::new()
+        } else {
+            dict.normalized_keys()
+        };
         Some(Self::Dict {
-            keys: dict.normalized_keys(),
+            keys,
             nulls: dict.keys().nulls(),
             values: StrCol::of(dict.values().as_ref())?,
         })
@@ -90,7 +96,7 @@ impl<'a> TextCol<'a> {
                 if nulls.is_some_and(|n| n.is_null(row)) {
                     None
                 } else {
-                    values.get(keys[row])
+                    values.get(*keys.get(row)?)
                 }
             }
         }
@@ -262,13 +268,23 @@ impl<'a> KeyColumns<'a> {
             int_codes(rows, |r| col.map(|c| i64::from(c.value(r))), dict, out);
         };
         match &k.kind {
-            KeyKind::ServiceName => text_codes(rows, self.service_name.as_ref(), NullMode::Null, dict, out),
-            KeyKind::ScopeName => text_codes(rows, self.scope_name.as_ref(), NullMode::Empty, dict, out),
+            KeyKind::ServiceName => {
+                text_codes(rows, self.service_name.as_ref(), NullMode::Null, dict, out)
+            }
+            KeyKind::ScopeName => {
+                text_codes(rows, self.scope_name.as_ref(), NullMode::Empty, dict, out)
+            }
             KeyKind::Name | KeyKind::MetricName => {
                 text_codes(rows, self.name.as_ref(), NullMode::Empty, dict, out);
             }
             KeyKind::SeverityText => {
-                text_codes(rows, self.severity_text.as_ref(), NullMode::EmptyIsNull, dict, out);
+                text_codes(
+                    rows,
+                    self.severity_text.as_ref(),
+                    NullMode::EmptyIsNull,
+                    dict,
+                    out,
+                );
             }
             KeyKind::Kind | KeyKind::SeverityNumber => ints(self.int_key, dict, out),
             KeyKind::StatusCode => ints(self.status, dict, out),
@@ -285,13 +301,28 @@ impl<'a> KeyColumns<'a> {
                 );
             }
             KeyKind::Resource(key) => {
-                bytes_codes(rows, |r, buf| put_map(buf, self.resource.as_ref(), r, key), dict, out);
+                bytes_codes(
+                    rows,
+                    |r, buf| put_map(buf, self.resource.as_ref(), r, key),
+                    dict,
+                    out,
+                );
             }
             KeyKind::Attr(key) => {
-                bytes_codes(rows, |r, buf| put_map(buf, self.attrs.as_ref(), r, key), dict, out);
+                bytes_codes(
+                    rows,
+                    |r, buf| put_map(buf, self.attrs.as_ref(), r, key),
+                    dict,
+                    out,
+                );
             }
             KeyKind::AllAttrs => {
-                bytes_codes(rows, |r, buf| put_all_attrs(buf, self.attrs.as_ref(), r), dict, out);
+                bytes_codes(
+                    rows,
+                    |r, buf| put_all_attrs(buf, self.attrs.as_ref(), r),
+                    dict,
+                    out,
+                );
             }
         }
     }
@@ -315,19 +346,18 @@ fn text_codes(
         }) if values.len() <= rows.max(1024) * 4 => {
             let mut value_codes = vec![u32::MAX; values.len()];
             let mut null_code = u32::MAX;
-            for (row, &k) in keys.iter().enumerate().take(rows) {
-                let code = if nulls.is_some_and(|n| n.is_null(row)) {
-                    &mut null_code
-                } else {
-                    &mut value_codes[k]
+            for row in 0..rows {
+                // Null rows (and every row of an empty dictionary) share one code.
+                let k = match nulls {
+                    Some(n) if n.is_null(row) => None,
+                    _ => keys.get(row).copied(),
+                };
+                let code = match k {
+                    Some(k) => &mut value_codes[k],
+                    None => &mut null_code,
                 };
                 if *code == u32::MAX {
-                    let s = if nulls.is_some_and(|n| n.is_null(row)) {
-                        None
-                    } else {
-                        values.get(k)
-                    };
-                    put_text(&mut buf, s, mode);
+                    put_text(&mut buf, k.and_then(|k| values.get(k)), mode);
                     *code = dict.intern(&buf);
                 }
                 out.push(*code);

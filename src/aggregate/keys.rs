@@ -228,6 +228,52 @@ pub fn decode_key(mut bytes: &[u8], n: usize) -> Vec<KeyValue> {
     (0..n).map(|_| decode_value(&mut bytes)).collect()
 }
 
+/// Splits encoded key bytes (as [`GroupTable::key`](super::groups::GroupTable::key)
+/// writes them) into the bytes of each part; `None` when they are malformed.
+pub fn split_key(mut bytes: &[u8]) -> Option<Vec<&[u8]>> {
+    let mut parts = Vec::new();
+    while !bytes.is_empty() {
+        let before = bytes;
+        skip_value(&mut bytes)?;
+        parts.push(&before[..before.len() - bytes.len()]);
+    }
+    Some(parts)
+}
+
+/// Advances past one encoded value without decoding it.
+fn skip_value(bytes: &mut &[u8]) -> Option<()> {
+    let advance = |bytes: &mut &[u8], n: usize| -> Option<()> {
+        *bytes = bytes.get(n..)?;
+        Some(())
+    };
+    let (&tag, rest) = bytes.split_first()?;
+    *bytes = rest;
+    match tag {
+        NULL => Some(()),
+        STR => {
+            let len = take_u32_exact(bytes)?;
+            advance(bytes, len)
+        }
+        INT | DOUBLE => advance(bytes, 8),
+        BOOL => advance(bytes, 1),
+        ATTRS => {
+            for _ in 0..take_u32_exact(bytes)? {
+                let len = take_u32_exact(bytes)?;
+                advance(bytes, len)?;
+                skip_value(bytes)?;
+            }
+            Some(())
+        }
+        _ => None,
+    }
+}
+
+fn take_u32_exact(bytes: &mut &[u8]) -> Option<usize> {
+    let (head, rest) = bytes.split_first_chunk::<4>()?;
+    *bytes = rest;
+    Some(u32::from_le_bytes(*head) as usize)
+}
+
 fn take<'a>(bytes: &mut &'a [u8], n: usize) -> &'a [u8] {
     let n = n.min(bytes.len());
     let (head, rest) = bytes.split_at(n);

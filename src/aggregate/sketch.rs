@@ -83,65 +83,6 @@ fn nearest_rank(q: f64, n: u64) -> u64 {
     (r as u64).clamp(1, n)
 }
 
-/// The nearest-rank quantile of sorted `values` (what a sketch in exact mode
-/// returns); `None` when empty or `q` is NaN; `q` is clamped to `[0, 1]`.
-pub fn exact_quantile(values: &[u64], q: f64) -> Option<u64> {
-    if values.is_empty() || q.is_nan() {
-        return None;
-    }
-    let rank = nearest_rank(q.clamp(0.0, 1.0), values.len() as u64);
-    values.get((rank - 1) as usize).copied()
-}
-
-/// The exact values of many small sketches (at most [`EXACT_LIMIT`] values
-/// each) in one shared buffer instead of one allocation per sketch: each
-/// sketch is a chain of pieces appended as its values arrive. With a million
-/// tiny groups this is what keeps finishing them cheap.
-#[derive(Debug, Clone, Default)]
-pub struct SketchArena {
-    values: Vec<u64>,
-    /// (start in `values`, length, previous piece of the same sketch or `u32::MAX`).
-    pieces: Vec<(usize, u32, u32)>,
-    /// Last piece of each sketch, `u32::MAX` when it has none.
-    head: Vec<u32>,
-}
-
-impl SketchArena {
-    /// Appends `values` to sketch `id`.
-    pub fn push(&mut self, id: usize, values: &[u64]) {
-        if values.is_empty() {
-            return;
-        }
-        if self.head.len() <= id {
-            self.head.resize(id + 1, u32::MAX);
-        }
-        self.pieces
-            .push((self.values.len(), values.len() as u32, self.head[id]));
-        self.head[id] = (self.pieces.len() - 1) as u32;
-        self.values.extend_from_slice(values);
-    }
-
-    /// Sketch `id`'s values, sorted, into `out` (cleared first).
-    pub fn sorted_values(&self, id: usize, out: &mut Vec<u64>) {
-        out.clear();
-        let mut piece = self.head.get(id).copied().unwrap_or(u32::MAX);
-        while let Some(&(start, len, prev)) = self.pieces.get(piece as usize) {
-            out.extend_from_slice(&self.values[start..start + len as usize]);
-            piece = prev;
-        }
-        out.sort_unstable();
-    }
-
-    /// Sketch `id` as a [`DurationSketch`] (to continue it past the exact limit).
-    pub fn to_sketch(&self, id: usize) -> DurationSketch {
-        let mut values = Vec::new();
-        self.sorted_values(id, &mut values);
-        let mut s = DurationSketch::new();
-        values.iter().for_each(|&v| s.add(v));
-        s
-    }
-}
-
 /// Mergeable quantile sketch of `u64` durations (see module docs).
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct DurationSketch {
@@ -274,7 +215,11 @@ impl DurationSketch {
         }
         let q = q.clamp(0.0, 1.0);
         if self.counts.is_empty() {
-            return exact_quantile(&self.values, q);
+            let n = self.values.len() as u64;
+            if n == 0 {
+                return None;
+            }
+            return Some(self.values[(nearest_rank(q, n) - 1) as usize]);
         }
         let rank = nearest_rank(q, self.count);
         if rank == 1 {
@@ -481,29 +426,6 @@ mod tests {
                 "q={q} got={got}"
             );
         }
-    }
-
-    #[test]
-    fn arena_matches_sketches() {
-        let mut arena = SketchArena::default();
-        let a: Vec<u64> = vec![9, 3, 7];
-        let b: Vec<u64> = (0..60).map(|i| 1_000 + i * 13).collect();
-        arena.push(1, &a[..2]);
-        arena.push(0, &b[..30]);
-        arena.push(1, &a[2..]);
-        arena.push(0, &b[30..]);
-        let mut out = Vec::new();
-        arena.sorted_values(1, &mut out);
-        assert_eq!(out, vec![3, 7, 9]);
-        assert_eq!(super::exact_quantile(&out, 0.5), Some(7));
-        assert_eq!(arena.to_sketch(0), sketch(&b));
-        arena.sorted_values(0, &mut out);
-        for q in [0.0, 0.5, 0.9, 0.99, 1.0] {
-            assert_eq!(super::exact_quantile(&out, q), sketch(&b).quantile(q));
-        }
-        arena.sorted_values(7, &mut out);
-        assert!(out.is_empty());
-        assert_eq!(super::exact_quantile(&out, 0.5), None);
     }
 
     #[test]

@@ -13,12 +13,12 @@ use parquet::arrow::arrow_writer::{
     compute_leaves, ArrowColumnChunk, ArrowColumnWriter, ArrowRowGroupWriterFactory,
 };
 use parquet::arrow::ArrowWriter;
-use parquet::errors::ParquetError;
-use parquet::file::writer::SerializedFileWriter;
-use rayon::prelude::*;
 use parquet::basic::{Compression, GzipLevel, ZstdLevel};
+use parquet::errors::ParquetError;
 use parquet::file::metadata::KeyValue;
 use parquet::file::properties::{EnabledStatistics, WriterProperties};
+use parquet::file::writer::SerializedFileWriter;
+use rayon::prelude::*;
 
 use crate::cli::{CompressionArg, ParquetArgs};
 use crate::error::{Error, Result};
@@ -144,12 +144,8 @@ impl TableWriter {
             rows: 0,
         };
         // From here on Drop removes the temporary file, also when ArrowWriter rejects the schema.
-        let writer = ColumnEncoder::try_new(
-            BufWriter::with_capacity(1 << 20, file),
-            schema,
-            opts,
-        )
-        .map_err(|e| output_error(path, format!("cannot start Parquet file: {e}")))?;
+        let writer = ColumnEncoder::try_new(BufWriter::with_capacity(1 << 20, file), schema, opts)
+            .map_err(|e| output_error(path, format!("cannot start Parquet file: {e}")))?;
         this.writer = Some(writer);
         Ok(this)
     }
@@ -462,8 +458,12 @@ mod tests {
             ..ParquetOptions::default()
         };
         let mut reference = Vec::new();
-        let mut w = ArrowWriter::try_new(&mut reference, schema.clone(), Some(opts.writer_properties()))
-            .expect("writer");
+        let mut w = ArrowWriter::try_new(
+            &mut reference,
+            schema.clone(),
+            Some(opts.writer_properties()),
+        )
+        .expect("writer");
         list.iter().for_each(|b| w.write(b).expect("write"));
         w.close().expect("close");
         for threads in [1, 2, 8] {
@@ -473,7 +473,8 @@ mod tests {
                 .expect("pool");
             let mut out = Vec::new();
             pool.install(|| {
-                let mut e = ColumnEncoder::try_new(&mut out, schema.clone(), &opts).expect("encoder");
+                let mut e =
+                    ColumnEncoder::try_new(&mut out, schema.clone(), &opts).expect("encoder");
                 list.iter().for_each(|b| e.write(b).expect("write"));
                 e.flush().expect("flush");
                 assert_eq!(e.file.flushed_row_groups().len(), 3);

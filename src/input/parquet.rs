@@ -112,7 +112,10 @@ pub fn recognize(schema: &Schema) -> Option<Table> {
 }
 
 /// `batch`'s columns named by `schema`, cast where the file stores another type.
-fn canonical_batch(batch: &RecordBatch, schema: &std::sync::Arc<Schema>) -> Result<RecordBatch, FrameProblem> {
+fn canonical_batch(
+    batch: &RecordBatch,
+    schema: &std::sync::Arc<Schema>,
+) -> Result<RecordBatch, FrameProblem> {
     let columns = schema
         .fields()
         .iter()
@@ -161,7 +164,11 @@ pub fn read_slice(
     let file_schema = input.metadata.schema();
     let roots = keep
         .iter()
-        .map(|&i| file_schema.index_of(canonical.field(i).name()).map_err(problem))
+        .map(|&i| {
+            file_schema
+                .index_of(canonical.field(i).name())
+                .map_err(problem)
+        })
         .collect::<Result<Vec<usize>, _>>()?;
     let selection = RowSelection::from(vec![
         RowSelector::skip(slice.start),

@@ -377,7 +377,7 @@ fn read_points(batch: &RecordBatch, rows: &mut MetricRows) -> Result<()> {
         list(batch, "negative_bucket_counts")?,
     );
     for row in 0..batch.num_rows() {
-        let group = rows.groups.intern(keys.value(row));
+        let group = rows.groups.intern_key(keys.value(row))?;
         let t = PointType::ALL
             .get(mtype.value(row) as usize)
             .copied()
@@ -467,7 +467,7 @@ pub fn merge(
         let k = binary_column(b, GROUP_KEY)?;
         for row in 0..b.num_rows() {
             let before = groups.len();
-            if groups.intern(k.value(row)) as usize != before {
+            if groups.intern_key(k.value(row))? as usize != before {
                 return Err(state_error(
                     "a metric group is in two merged states: metric points must be partitioned by their `shard` before they are combined",
                 ));

@@ -314,7 +314,7 @@ fn merge_rows<A: Default>(
 ) -> Result<()> {
     let keys = binary_column(batch, GROUP_KEY)?;
     for row in 0..batch.num_rows() {
-        let g = groups.intern(keys.value(row)) as usize;
+        let g = groups.intern_key(keys.value(row))? as usize;
         if accs.len() <= g {
             accs.resize_with(g + 1, A::default);
         }
