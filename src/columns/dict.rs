@@ -190,6 +190,37 @@ impl<'a> StrColumn<'a> {
         self.len() == 0
     }
 
+    /// The distinct non-null values of the rows, possibly repeated but
+    /// without a hash or string comparison per row: a dictionary yields each
+    /// entry some row uses, once; a plain column each run of equal values.
+    pub fn run_values(self) -> Vec<&'a str> {
+        match self {
+            StrColumn::Dict { keys, values } => {
+                let mut used = vec![false; values.len()];
+                for (row, &k) in keys.values().iter().enumerate() {
+                    if keys.is_valid(row) {
+                        if let Some(u) = used.get_mut(k as usize) {
+                            *u = true;
+                        }
+                    }
+                }
+                (0..values.len())
+                    .filter(|&i| used[i] && values.is_valid(i))
+                    .map(|i| values.value(i))
+                    .collect()
+            }
+            StrColumn::Plain(s) => {
+                let mut out: Vec<&'a str> = Vec::new();
+                for v in s.iter().flatten() {
+                    if out.last() != Some(&v) {
+                        out.push(v);
+                    }
+                }
+                out
+            }
+        }
+    }
+
     /// Each row's value, None where null.
     pub fn iter(self) -> impl Iterator<Item = Option<&'a str>> + 'a {
         (0..self.len()).map(move |i| self.is_valid(i).then(|| self.value(i)))
@@ -230,5 +261,27 @@ mod tests {
         // A fresh dictionary after finish.
         b.append_value("z");
         assert_eq!(b.finish().as_dictionary::<Int32Type>().values().len(), 1);
+    }
+
+    #[test]
+    fn run_values_lists_used_entries_and_runs() {
+        let mut b = StrDictBuilder::default();
+        for s in ["a", "b", "a", "a"] {
+            b.append_value(s);
+        }
+        b.append_null();
+        let a = b.finish();
+        // Entry "b" is used; a row-free entry would not be listed.
+        let sliced = a.slice(2, 3);
+        assert_eq!(
+            StrColumn::of(a.as_ref()).map(|c| c.run_values()),
+            Some(vec!["a", "b"])
+        );
+        assert_eq!(
+            StrColumn::of(sliced.as_ref()).map(|c| c.run_values()),
+            Some(vec!["a"])
+        );
+        let plain = StringArray::from(vec![Some("x"), Some("x"), None, Some("y"), Some("x")]);
+        assert_eq!(StrColumn::Plain(&plain).run_values(), vec!["x", "y", "x"]);
     }
 }

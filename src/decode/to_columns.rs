@@ -577,7 +577,7 @@ pub fn from_tables(tables: Vec<TableBatch>) -> DecodedFrame {
             .column_by_name(crate::columns::context::SERVICE_NAME)
             .and_then(|c| crate::columns::dict::StrColumn::of(c.as_ref()));
         if let Some(services) = services {
-            for s in services.iter().flatten() {
+            for s in services.run_values() {
                 if !stats.services.contains(s) {
                     stats.services.insert(s.to_owned());
                 }
