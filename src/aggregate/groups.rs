@@ -9,7 +9,6 @@ use ahash::RandomState as DefaultHashBuilder;
 use arrow::array::RecordBatch;
 use hashbrown::HashTable;
 
-use super::backend::Segments;
 use super::key_columns::KeyColumns;
 use super::keys::{decode_part, put_opt_str, split_key, KeySpec, KeyValue};
 use crate::error::{Error, Result};
@@ -212,11 +211,6 @@ impl StagedGroups {
     pub fn stage(&mut self, local: &GroupTable, ids: &[u32]) {
         let remap = self.groups.remap(local);
         self.ids.extend(ids.iter().map(|&l| remap[l as usize]));
-    }
-
-    /// The staged rows grouped into segments (see `Segments::by_group`).
-    pub fn segments(&self) -> Segments {
-        Segments::by_group(&self.ids, self.groups.len())
     }
 }
 

@@ -17,6 +17,9 @@ use crate::columns::common::list_type;
 use crate::decode::PointType;
 use crate::error::{Error, Result};
 
+/// Output columns of the value side, in group id order.
+pub type MetricColumns = Vec<(Field, ArrayRef)>;
+
 /// Per-group output values, filled by each point type.
 #[derive(Default, Clone)]
 pub(super) struct GroupOut {
@@ -36,7 +39,7 @@ pub(super) struct GroupOut {
 pub fn finish_metrics(
     mut r: MetricReducer,
     keys: &[KeySpec],
-) -> Result<(GroupTable, Vec<(Field, ArrayRef)>, MetricStats)> {
+) -> Result<(GroupTable, MetricColumns, MetricStats)> {
     let stats = r.finish_state()?;
     if let Some(c) = &r.conflict {
         return Err(Error::Aggregate(format!(

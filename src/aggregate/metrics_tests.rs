@@ -56,7 +56,7 @@ fn meta(series: u64, start: u64, time: u64, temporality: Temporality) -> PointMe
     }
 }
 
-fn exp_hist(rng: &mut Rng, scale: i32, grow: &mut Vec<u64>, offset: i32) -> ExpHistogram {
+fn exp_hist(rng: &mut Rng, scale: i32, grow: &mut [u64], offset: i32) -> ExpHistogram {
     for c in grow.iter_mut() {
         // Mostly growing buckets (cumulative), sometimes a drop (a reset).
         *c = if rng.chance(8) {
@@ -70,7 +70,7 @@ fn exp_hist(rng: &mut Rng, scale: i32, grow: &mut Vec<u64>, offset: i32) -> ExpH
         zero_count: rng.below(2),
         positive: ExpBuckets {
             offset,
-            counts: grow.clone(),
+            counts: grow.to_vec(),
         },
         negative: ExpBuckets {
             offset: -offset,
@@ -195,7 +195,7 @@ fn series_points(rng: &mut Rng, id: u64, windowed: bool) -> Vec<Point> {
 /// How points of all series are ordered before framing.
 #[derive(Debug, Clone, Copy)]
 enum Order {
-    InOrder,
+    Sorted,
     Reversed,
     Shuffled,
 }
@@ -219,7 +219,7 @@ fn generate(seed: u64, order: Order, windowed: bool) -> Vec<Point> {
         cursors[s] += 1;
     }
     match order {
-        Order::InOrder => {}
+        Order::Sorted => {}
         Order::Reversed => all.reverse(),
         Order::Shuffled => {
             for i in (1..all.len()).rev() {
@@ -323,7 +323,7 @@ proptest! {
 
     #[test]
     fn any_order_equals_the_sorted_reference(seed in any::<u64>(), windowed in any::<bool>()) {
-        check(seed, Order::InOrder, windowed);
+        check(seed, Order::Sorted, windowed);
         check(seed, Order::Reversed, windowed);
         check(seed, Order::Shuffled, windowed);
     }
@@ -332,9 +332,9 @@ proptest! {
 #[test]
 fn in_order_streams_buffer_nothing() {
     for seed in 0..200 {
-        let stats = check(seed, Order::InOrder, seed % 2 == 0);
+        let stats = check(seed, Order::Sorted, seed % 2 == 0);
         // Only a bucket-level reset before an exponential histogram's scale drop forces a replay.
-        let points = generate(seed, Order::InOrder, seed % 2 == 0);
+        let points = generate(seed, Order::Sorted, seed % 2 == 0);
         if !points.iter().any(|p| matches!(p, Point::Exp(..))) {
             assert_eq!(stats.points_buffered, 0, "seed {seed}");
             assert_eq!(stats.passes, 1, "seed {seed}");

@@ -212,13 +212,13 @@ pub fn aggregate_sources(
             };
             let mut r = metrics::MetricReducer::new(backend, replay);
             let map = |d: &DecodedFrame| metrics::map_points(keys, &d.tables);
-            let mut report = run_stage(&pool, sources, &opts, &mut seen, &map, |rows| {
+            let mut report = run_stage(&pool, sources, &opts, &mut seen, map, |rows| {
                 r.consume(rows)
             })?;
             // Series found out of order: a second pass keeps only their points for a sort.
             if let Some(replay) = pool.install(|| r.replay_needed())? {
                 let mut second = r.second_pass(replay);
-                let again = run_stage(&pool, sources, &opts, &mut seen, &map, |rows| {
+                let again = run_stage(&pool, sources, &opts, &mut seen, map, |rows| {
                     second.consume(rows)
                 })?;
                 report.read_time += again.read_time;

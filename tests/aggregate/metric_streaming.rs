@@ -157,6 +157,34 @@ fn metric_streaming_reversed_shuffled_and_duplicated_points() {
             [json!(4), json!(119.0), json!(4.0), json!(100.0)],
             "{name}"
         );
+        // Standard input cannot be read twice: its series are kept and sorted at the end.
+        let piped = bin()
+            .args([
+                "aggregate",
+                "-",
+                "--signal",
+                "metrics",
+                "--format",
+                "json",
+                "--by",
+                "service.name",
+                "--backend",
+                "cpu",
+            ])
+            .write_stdin(std::fs::read(&file).expect("read"))
+            .output()
+            .expect("run binary");
+        assert!(
+            piped.status.success(),
+            "{}",
+            String::from_utf8_lossy(&piped.stderr)
+        );
+        let piped_rows = json_rows(&String::from_utf8_lossy(&piped.stdout));
+        assert_eq!(
+            cols(&by_metric(&piped_rows, "hits"), &SUM_COLS),
+            [json!(6), json!(50.0), json!(0.0), json!(15.0)],
+            "{name} via stdin"
+        );
         // Windows of 2 s: each delta lands in its own point's window.
         let rows = agg(
             dir.path(),

@@ -1,35 +1,31 @@
-//! GPU backend: group-by reductions on wgpu compute shaders.
+//! GPU backend: group-by reductions on wgpu compute shaders, one context
+//! (adapter, device, pipelines) built once per process.
 //!
-//! The caller computes group ids on the CPU and lays every value column out
-//! sorted by group, so group `g` owns `values[offsets[g]..offsets[g + 1]]`
-//! (`offsets.len() == groups + 1`, `offsets[0] == 0`, nondecreasing, last ==
-//! `values.len()`). The GPU then runs segmented reductions with no atomics and
-//! no contention on hot groups:
+//! Two families of kernels:
 //!
-//! * pass 1 (`reduce_rows`): the host splits every segment into work items of
-//!   at most [`TILE_ROWS`](exec::TILE_ROWS) rows (never spanning two groups);
-//!   each invocation reduces one work item sequentially into a private partial
-//!   written to its own slot;
-//! * pass 2 (`merge_partials`, hierarchical): while a group has more than one
-//!   partial, a merge level combines runs of at most
-//!   [`TILE_MERGE`](exec::TILE_MERGE) consecutive partials; a group's last
-//!   work item writes straight into its final slot. A group holding 90 % of
-//!   the rows costs `log_32` extra small dispatches, nothing more.
+//! * **Device grouping over unsorted rows** (`group.rs`, `group_f64.rs`;
+//!   `shaders/group*.wgsl`): what traces, logs and the metric value sums
+//!   use. The host uploads per-row group ids (flag in the top bit) and one
+//!   value column once per batch; the device groups with atomics (u64 where
+//!   the adapter has `SHADER_INT64_ATOMIC_*`, else u32 words with carries),
+//!   hot groups through workgroup-private partials, duration sketches
+//!   bucketed on the device, f64 sums exact as fixed-point integer limbs.
+//!   No host sort, gather or plan.
+//! * **Segmented reductions** (`exec.rs`, `plan.rs`; `shaders/segments.wgsl`
+//!   with `stats.wgsl`, `last.wgsl` and a small file per value type): the
+//!   caller lays values out sorted by group (`offsets[g]..offsets[g + 1]`);
+//!   the host splits segments into work items of at most
+//!   [`TILE_ROWS`](exec::TILE_ROWS) rows, each reduced into a private
+//!   partial, then merged hierarchically (a hot group costs `log_32` small
+//!   dispatches). The metric paths that still use it: gauge last value
+//!   (`last_by_time`), histogram and summary counts and bucket sums.
 //!
-//! The reduction order depends only on the layout, so results are
-//! deterministic (same input → same bits). Inputs beyond the device's buffer
-//! limits are processed in chunks split at arbitrary rows; a group spanning
-//! chunks is combined on the CPU in row order.
-//!
-//! Shaders live in `shaders/*.wgsl`: `segments.wgsl` (work items, bindings
-//! and both entry points, shared by every kernel), a fold per family
-//! (`stats.wgsl`: sum / min / max, `last.wgsl`: last by time) and one small
-//! file per kernel with its value type and primitive operations; they are
-//! concatenated once at pipeline creation (WGSL has no `#include`). u64 columns
-//! use native 64-bit integers when the adapter has `SHADER_INT64`, otherwise
-//! (or when forced) (lo, hi) u32 pieces with manual carry. f64 statistics need
-//! `SHADER_F64` (else [`GpuError::Unsupported`]); [`GpuContext::last_by_time`]
-//! only moves f64 values as raw bits and works on every adapter.
+//! Every reduction is order-independent or has a fixed order given by the
+//! layout, so results are deterministic and equal to the CPU backend's.
+//! u64 columns use native 64-bit integers when the adapter has
+//! `SHADER_INT64`, otherwise (lo, hi) u32 pieces with manual carry;
+//! [`GpuContext::last_by_time`] moves f64 values as raw bits and works on
+//! every adapter.
 
 mod cpu;
 mod exec;
