@@ -222,6 +222,7 @@ fn decode_benches(c: &mut Criterion) {
         );
     }
     g.finish();
+    json_benches(c, &json_lines, lean);
 
     eprintln!(
         "decode inputs ({DECODE_SPANS} spans): protobuf {} B, fileexporter {} B, per-frame zstd {} B, gzip {} B, JSON Lines {} B",
@@ -231,6 +232,40 @@ fn decode_benches(c: &mut Criterion) {
         gzip.len(),
         json_lines.len()
     );
+}
+
+/// OTLP/JSON lines per MB of JSON text: the streaming parser against the
+/// previous tree decoder (JSON value → prost → columns), and a serde_json
+/// pass that only checks and skips the text (the floor for any serde_json
+/// based parser).
+fn json_benches(c: &mut Criterion, json_lines: &[u8], lean: Projection) {
+    let mut g = c.benchmark_group("decode_json_text");
+    g.sample_size(10)
+        .warm_up_time(Duration::from_secs(1))
+        .measurement_time(Duration::from_secs(3));
+    g.throughput(Throughput::Bytes(json_lines.len() as u64));
+    g.bench_function("serde_json_skip_only", |b| {
+        b.iter(|| {
+            json_lines
+                .split(|&c| c == b'\n')
+                .filter(|l| !l.is_empty())
+                .map(|l| serde_json::from_slice::<serde::de::IgnoredAny>(l).is_ok() as u64)
+                .sum::<u64>()
+        })
+    });
+    for (name, projection) in [
+        ("columns", Some(Projection::ALL)),
+        ("columns_lean", Some(lean)),
+        ("counts_only", None),
+    ] {
+        g.bench_function(BenchmarkId::new("streaming", name), |b| {
+            b.iter(|| decode_all(json_lines, projection))
+        });
+        g.bench_function(BenchmarkId::new("previous", name), |b| {
+            b.iter(|| decode_all_previous(json_lines, projection))
+        });
+    }
+    g.finish();
 }
 
 /// Decoded column batches of a generated dataset, per frame.

@@ -193,6 +193,14 @@ impl ContextBuilder {
         self.scope_schema_url.append_value(&scope.schema_url);
     }
 
+    /// `n` rows of the same resource and scope (a parser that learns them
+    /// after their records fills them at once).
+    pub fn append_n(&mut self, resource: &ResourceContext, scope: &ScopeContext, n: usize) {
+        for _ in 0..n {
+            self.append(resource, scope);
+        }
+    }
+
     /// Arrays in `context_fields` order.
     pub fn finish(&mut self) -> Vec<ArrayRef> {
         let [ra, rt] = self.resource_attributes.finish();

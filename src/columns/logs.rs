@@ -135,8 +135,20 @@ impl LogBuilder {
         scope: &ScopeContext,
         log: &LogFields<'_>,
     ) {
-        self.rows += 1;
+        self.end_record_pending(log);
         self.context.append(resource, scope);
+    }
+
+    /// Resource and scope columns of the last `n` rows closed with
+    /// `end_record_pending` (OTLP/JSON may give them after the records).
+    pub fn append_context(&mut self, resource: &ResourceContext, scope: &ScopeContext, n: usize) {
+        self.context.append_n(resource, scope, n);
+    }
+
+    /// Closes a record row without its resource and scope columns, which
+    /// `append_context` adds later.
+    pub fn end_record_pending(&mut self, log: &LogFields<'_>) {
+        self.rows += 1;
         self.time.append_value(ts(log.time_unix_nano));
         self.observed_time
             .append_value(ts(log.observed_time_unix_nano));

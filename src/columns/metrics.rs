@@ -84,6 +84,10 @@ pub struct PointHeaderBuilder {
     attributes: AttributeMapBuilder,
     /// Sum of the open point's attribute hashes (its series identity).
     attr_hash: u64,
+    /// Attribute hashes of points still without their metric columns, from
+    /// `pending_from` on (see `append_metric`).
+    pending_sets: Vec<u64>,
+    pending_from: usize,
     flags: UInt32Builder,
     exemplars: ExemplarBuilder,
 }
@@ -107,6 +111,8 @@ impl PointHeaderBuilder {
             time: timestamp_builder(),
             attributes: AttributeMapBuilder::default(),
             attr_hash: 0,
+            pending_sets: Vec::new(),
+            pending_from: 0,
             flags: UInt32Builder::new(),
             exemplars: ExemplarBuilder {
                 offsets: ListOffsets::default(),
@@ -171,15 +177,7 @@ struct HistogramStatsBuilder {
 }
 
 impl HistogramStatsBuilder {
-    fn append(
-        &mut self,
-        temporality: i32,
-        count: u64,
-        sum: Option<f64>,
-        min: Option<f64>,
-        max: Option<f64>,
-    ) {
-        self.temporality.append_value(temporality);
+    fn append(&mut self, count: u64, sum: Option<f64>, min: Option<f64>, max: Option<f64>) {
         self.count.append_value(count);
         self.sum.append_option(sum);
         self.min.append_option(min);
@@ -229,25 +227,41 @@ impl PointHeaderBuilder {
         ex.trace_id.append(e.trace_id);
     }
 
-    fn end_point(
-        &mut self,
-        r: &ResourceContext,
-        s: &ScopeContext,
-        m: &MetricContext,
-        p: &PointFields,
-    ) {
-        self.context.append(r, s);
-        self.name.append_value(m.name);
-        self.description.append_value(m.description);
-        self.unit.append_value(m.unit);
+    /// Closes the open point's own columns; its context, metric and series
+    /// id columns follow with `append_metric` (OTLP/JSON may give a metric's
+    /// name and its resource after its points).
+    fn end_point_pending(&mut self, p: &PointFields) {
         let set = std::mem::take(&mut self.attr_hash);
-        self.series_id
-            .append_value(m.series.clone().finish_with_set_hash(set));
+        self.pending_sets.push(set);
         self.start.append_value(ts(p.start_time_unix_nano));
         self.time.append_value(ts(p.time_unix_nano));
         self.attributes.finish_row();
         self.flags.append_value(p.flags);
         self.exemplars.offsets.close_row();
+    }
+
+    /// Context, metric and series id columns of the oldest `n` points that lack them.
+    fn append_metric(
+        &mut self,
+        r: &ResourceContext,
+        s: &ScopeContext,
+        m: &MetricContext,
+        n: usize,
+    ) {
+        let end = (self.pending_from + n).min(self.pending_sets.len());
+        for &set in &self.pending_sets[self.pending_from..end] {
+            self.context.append(r, s);
+            self.name.append_value(m.name);
+            self.description.append_value(m.description);
+            self.unit.append_value(m.unit);
+            self.series_id
+                .append_value(m.series.clone().finish_with_set_hash(set));
+        }
+        self.pending_from = end;
+        if self.pending_from == self.pending_sets.len() {
+            self.pending_sets.clear();
+            self.pending_from = 0;
+        }
     }
 
     fn finish(&mut self) -> Vec<ArrayRef> {
@@ -324,12 +338,35 @@ impl NumberBuilder {
         p: &PointFields,
         value: NumberValue,
     ) {
+        self.push_point(p, value);
+        self.append_metric(r, s, m, metric_type, temporality, monotonic, 1);
+    }
+
+    /// A point whose metric and context columns `append_metric` adds later.
+    pub fn push_point(&mut self, p: &PointFields, value: NumberValue) {
         self.rows += 1;
-        self.header.end_point(r, s, m, p);
-        self.metric_type.append_value(metric_type);
-        self.temporality.append_value(temporality);
-        self.monotonic.append_value(monotonic);
+        self.header.end_point_pending(p);
         self.value.append(value);
+    }
+
+    /// Metric and context columns of the oldest `n` points pushed without them.
+    #[allow(clippy::too_many_arguments)]
+    pub fn append_metric(
+        &mut self,
+        r: &ResourceContext,
+        s: &ScopeContext,
+        m: &MetricContext,
+        metric_type: &str,
+        temporality: i32,
+        monotonic: bool,
+        n: usize,
+    ) {
+        self.header.append_metric(r, s, m, n);
+        for _ in 0..n {
+            self.metric_type.append_value(metric_type);
+            self.temporality.append_value(temporality);
+            self.monotonic.append_value(monotonic);
+        }
     }
 
     pub fn finish(&mut self) -> RecordBatch {
@@ -376,11 +413,30 @@ impl HistogramBuilder {
         p: &PointFields,
         h: &HistogramFields,
     ) {
+        self.push_point(p, h);
+        self.append_metric(r, s, m, temporality, 1);
+    }
+
+    /// A point whose metric and context columns `append_metric` adds later.
+    pub fn push_point(&mut self, p: &PointFields, h: &HistogramFields) {
         self.rows += 1;
-        self.header.end_point(r, s, m, p);
-        self.stats.append(temporality, h.count, h.sum, h.min, h.max);
+        self.header.end_point_pending(p);
+        self.stats.append(h.count, h.sum, h.min, h.max);
         self.bucket_counts.append(true);
         self.explicit_bounds.append(true);
+    }
+
+    /// Metric and context columns of the oldest `n` points pushed without them.
+    pub fn append_metric(
+        &mut self,
+        r: &ResourceContext,
+        s: &ScopeContext,
+        m: &MetricContext,
+        temporality: i32,
+        n: usize,
+    ) {
+        self.header.append_metric(r, s, m, n);
+        (0..n).for_each(|_| self.stats.temporality.append_value(temporality));
     }
 
     pub fn finish(&mut self) -> RecordBatch {
@@ -431,9 +487,28 @@ impl ExpHistogramBuilder {
         p: &PointFields,
         h: &ExpHistogramFields,
     ) {
+        self.push_point(p, h);
+        self.append_metric(r, s, m, temporality, 1);
+    }
+
+    /// Metric and context columns of the oldest `n` points pushed without them.
+    pub fn append_metric(
+        &mut self,
+        r: &ResourceContext,
+        s: &ScopeContext,
+        m: &MetricContext,
+        temporality: i32,
+        n: usize,
+    ) {
+        self.header.append_metric(r, s, m, n);
+        (0..n).for_each(|_| self.stats.temporality.append_value(temporality));
+    }
+
+    /// A point whose metric and context columns `append_metric` adds later.
+    pub fn push_point(&mut self, p: &PointFields, h: &ExpHistogramFields) {
         self.rows += 1;
-        self.header.end_point(r, s, m, p);
-        self.stats.append(temporality, h.count, h.sum, h.min, h.max);
+        self.header.end_point_pending(p);
+        self.stats.append(h.count, h.sum, h.min, h.max);
         self.scale.append_value(h.scale);
         self.zero_count.append_value(h.zero_count);
         self.zero_threshold.append_value(h.zero_threshold);
@@ -505,11 +580,28 @@ impl SummaryBuilder {
         count: u64,
         sum: f64,
     ) {
+        self.push_point(p, count, sum);
+        self.append_metric(r, s, m, 1);
+    }
+
+    /// A point whose metric and context columns `append_metric` adds later.
+    pub fn push_point(&mut self, p: &PointFields, count: u64, sum: f64) {
         self.rows += 1;
-        self.header.end_point(r, s, m, p);
+        self.header.end_point_pending(p);
         self.count.append_value(count);
         self.sum.append_value(sum);
         self.quantile_offsets.close_row();
+    }
+
+    /// Metric and context columns of the oldest `n` points pushed without them.
+    pub fn append_metric(
+        &mut self,
+        r: &ResourceContext,
+        s: &ScopeContext,
+        m: &MetricContext,
+        n: usize,
+    ) {
+        self.header.append_metric(r, s, m, n);
     }
 
     pub fn finish(&mut self) -> RecordBatch {

@@ -269,8 +269,20 @@ impl SpanBuilder {
         scope: &ScopeContext,
         span: &SpanFields<'_>,
     ) {
-        self.rows += 1;
+        self.end_span_pending(span);
         self.context.append(resource, scope);
+    }
+
+    /// Resource and scope columns of the last `n` rows closed with
+    /// `end_span_pending` (OTLP/JSON may give them after the spans).
+    pub fn append_context(&mut self, resource: &ResourceContext, scope: &ScopeContext, n: usize) {
+        self.context.append_n(resource, scope, n);
+    }
+
+    /// Closes a span row without its resource and scope columns, which
+    /// `append_context` adds later; rows are finished only when all have them.
+    pub fn end_span_pending(&mut self, span: &SpanFields<'_>) {
+        self.rows += 1;
         self.trace_id.append(span.trace_id);
         self.span_id.append(span.span_id);
         self.parent_span_id.append(span.parent_span_id);

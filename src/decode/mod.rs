@@ -1,10 +1,12 @@
 //! Decoders: one per encoding, both feeding the same column builders
-//! (`columns`). Protobuf goes through `wire`, a one-pass parser over the
-//! frame's bytes. `decode_message` + `to_columns` (prost messages, then
-//! columns) is the previous path, kept as the reference for tests and
-//! benchmarks and for OTLP/JSON until it streams too.
+//! (`columns`): protobuf through `wire`, a one-pass parser over the frame's
+//! bytes, OTLP/JSON through `json_stream`, serde visitors over its text.
+//! `decode_message` + `to_columns` (prost messages, from protobuf or from a
+//! JSON value tree, then columns) is the previous path, kept as the
+//! reference for tests and benchmarks.
 
 pub mod json;
+pub mod json_stream;
 pub mod proto;
 pub mod to_columns;
 pub mod wire;
@@ -125,8 +127,23 @@ fn decode_protobuf(data: &[u8], opts: &DecodeOptions) -> Result<DecodedFrame, Fr
     }
 }
 
-/// OTLP/JSON through the reference path (JSON value → messages → columns).
+/// OTLP/JSON through the streaming parser.
 fn decode_json(data: &[u8], opts: &DecodeOptions) -> Result<DecodedFrame, FrameProblem> {
+    json_stream::decode(
+        data,
+        opts.forced,
+        opts.projection,
+        opts.only_signal,
+        opts.batch_rows,
+    )
+}
+
+/// OTLP/JSON through the previous path (JSON value tree → prost messages →
+/// columns), kept as the reference for tests and benchmarks.
+pub fn decode_json_reference(
+    data: &[u8],
+    opts: &DecodeOptions,
+) -> Result<DecodedFrame, FrameProblem> {
     let Some(request) = decode_message_json(data, opts.forced)? else {
         return Ok(DecodedFrame::default());
     };

@@ -3,10 +3,12 @@
 //! may (any field order, unknown fields, unpacked lists, overlong varints),
 //! decode to exactly the columns and counts of the reference path (prost
 //! messages → the same column builders). Mutated frames never panic, and
-//! whatever prost accepts the wire parser reads identically.
+//! whatever prost accepts the wire parser reads identically. `json` does the
+//! same for the streaming OTLP/JSON parser.
 
 #[path = "../decode_support/mod.rs"]
 mod decode_support;
+mod json;
 mod rewrite;
 mod strategies;
 
@@ -104,44 +106,6 @@ proptest! {
                     .unwrap_or_else(|e| panic!("{name}: {e}"));
                 assert_same(&format!("{name}, {projection:?}"), &got, &want);
             }
-        }
-    }
-}
-
-proptest! {
-    #![proptest_config(ProptestConfig { cases: 192, ..ProptestConfig::default() })]
-
-    /// The same requests as OTLP/JSON (camelCase or snake_case keys, 64-bit
-    /// integers as strings or numbers, enums as numbers or names) give the
-    /// columns of the protobuf reference.
-    #[test]
-    fn json_columns_equal_the_reference(
-        req in strategies::request(),
-        spelling in 0u8..8,
-        batch_rows in 1usize..5,
-    ) {
-        use decode_support::{enums_as_names, int64_as_numbers, json_value, snake_case_keys};
-        let signal = req.signal();
-        let reference = decode_message(&proto_bytes(&req), Some(signal)).expect("prost").expect("request");
-        let mut v = json_value(&reference);
-        if spelling & 1 != 0 {
-            v = int64_as_numbers(&v);
-        }
-        if spelling & 2 != 0 {
-            v = enums_as_names(&v);
-        }
-        if spelling & 4 != 0 {
-            v = snake_case_keys(&v);
-        }
-        let text = serde_json::to_vec(&v).expect("json");
-        for projection in PROJECTIONS {
-            let want = to_columns_projected(&reference, batch_rows, projection);
-            let got = decode_frame(&text, &opts(Some(signal), projection, batch_rows))
-                .unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&text)));
-            assert_same(&format!("JSON {spelling}, {projection:?}"), &got, &want);
-            // Sniffed from the top-level key, too.
-            let got = decode_frame(&text, &opts(None, projection, batch_rows)).expect("sniffed");
-            assert_same(&format!("JSON sniffed, {projection:?}"), &got, &want);
         }
     }
 }

@@ -16,7 +16,7 @@ mod common;
 mod logs;
 mod metrics;
 mod object;
-mod scalars;
+pub(crate) mod scalars;
 #[cfg(test)]
 mod tests;
 mod traces;

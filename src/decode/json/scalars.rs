@@ -101,7 +101,7 @@ pub(super) fn to_bytes(v: &Value, p: &Path<'_>) -> Result<Vec<u8>> {
     decode_base64(s).ok_or_else(|| p.err(format!("invalid base64 {}", describe(v))))
 }
 
-fn decode_hex(s: &str) -> Option<Vec<u8>> {
+pub(crate) fn decode_hex(s: &str) -> Option<Vec<u8>> {
     let digit = |c: u8| char::from(c).to_digit(16);
     let bytes = s.as_bytes();
     if !bytes.len().is_multiple_of(2) {
@@ -118,7 +118,7 @@ fn decode_hex(s: &str) -> Option<Vec<u8>> {
 
 /// Base64 with the standard alphabet, padding optional; the URL-safe `-`/`_` are accepted
 /// too since proto3 JSON parsers do.
-pub(super) fn decode_base64(s: &str) -> Option<Vec<u8>> {
+pub(crate) fn decode_base64(s: &str) -> Option<Vec<u8>> {
     fn sextet(c: u8) -> Option<u32> {
         let v = match c {
             b'A'..=b'Z' => c - b'A',
