@@ -170,7 +170,7 @@ fn dictionary_plain_mixed_and_foreign_encodings_aggregate_identically() {
         let other = variant("other", 0..rows, &other_strings, false);
         let foreign_all = variant("foreign", 0..rows, &foreign, true);
         for extra in key_sets {
-            let expected = aggregate(signal, &[source.clone()], extra);
+            let expected = aggregate(signal, std::slice::from_ref(&source), extra);
             assert!(
                 expected.lines().count() > 3,
                 "{signal} {extra:?}: too few groups"
@@ -181,7 +181,7 @@ fn dictionary_plain_mixed_and_foreign_encodings_aggregate_identically() {
                 "logs" => Some(&inputs[2]),
                 _ => None,
             } {
-                let original = aggregate(signal, &[otlp.clone()], extra);
+                let original = aggregate(signal, std::slice::from_ref(otlp), extra);
                 assert_eq!(
                     original, expected,
                     "{signal} {extra:?}: OTLP vs converted Parquet"

@@ -106,13 +106,10 @@ fn us_tables_hold_microsecond_timestamps_everywhere_with_sub_microsecond_digits_
         let schema = meta.parquet_schema();
         let mut micros = 0;
         for c in schema.columns() {
-            match c.logical_type_ref() {
-                Some(LogicalType::Timestamp(t)) => {
-                    assert!(matches!(t.unit, PqTimeUnit::MICROS), "{table}.{}", c.path());
-                    assert!(t.is_adjusted_to_u_t_c);
-                    micros += 1;
-                }
-                _ => {}
+            if let Some(LogicalType::Timestamp(t)) = c.logical_type_ref() {
+                assert!(matches!(t.unit, PqTimeUnit::MICROS), "{table}.{}", c.path());
+                assert!(t.is_adjusted_to_u_t_c);
+                micros += 1;
             }
         }
         assert!(micros >= 1, "{table}: TIMESTAMP(MICROS) columns");

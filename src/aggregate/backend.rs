@@ -1,10 +1,12 @@
 //! The reduction backends. Both return the same partial structs.
 //!
-//! Traces and logs go through [`Backend::group_rows`]: the CPU groups rows
-//! into contiguous segments by a stable counting sort and reduces them on
-//! rayon; the GPU takes the unsorted rows and groups them on the device
-//! ([`GpuContext::group_u64`], no host sort, gather or plan). The metric
-//! reductions (`reduce_*`, `last_by_time`) still take CPU segments on both.
+//! Traces, logs and metrics go through [`Backend::group_rows`] and
+//! [`Backend::group_f64_rows`]: the CPU groups rows into contiguous segments
+//! by a stable counting sort and reduces them on rayon; the GPU takes the
+//! unsorted rows and groups them on the device ([`GpuContext::group_u64`],
+//! no host sort, gather or plan). The segmented reductions (`reduce_*`,
+//! `last_by_time`) serve the CPU side of those and the sorted metrics
+//! reference in the tests.
 
 use rayon::prelude::*;
 

@@ -2,11 +2,12 @@
 //! plain arrays of (group id, value), reduced by either backend (CPU rayon or
 //! GPU) into per-group partials that merge into the running accumulators.
 
-use super::backend::{Backend, F64Partial, Segments};
+use super::backend::{Backend, F64Partial, U64Partial};
 use super::exact_sum::ExactSum;
 use super::exp_histogram::ExpHistogram;
+use super::gpu::GROUP_MASK;
 use super::metric_series::{ExpDelta, HistDelta};
-use crate::error::Result;
+use crate::error::{Error, Result};
 
 /// What one chunk of points contributes, in a fixed order (as-is points in
 /// input order, then each series partition's in partition order).
@@ -98,11 +99,16 @@ pub fn reduce_chunk(
         }
     }
     if !c.gauge_ids.is_empty() {
-        let seg = Segments::by_group(&c.gauge_ids, n);
-        let times = seg.gather(&c.gauge_times);
-        let latest = backend.reduce_u64(&seg, &times)?;
-        let last = backend.last_by_time(&seg, &times, &seg.gather(&c.gauge_values))?;
-        for ((acc, t), v) in accs.iter_mut().zip(&latest).zip(last) {
+        // Latest time per group grouped by the backend, then the last row at
+        // that time (the later row wins ties) in one pass: no sort by group.
+        let latest = backend.group_rows(&c.gauge_ids, None, &c.gauge_times, n, false)?;
+        let mut last: Vec<Option<f64>> = vec![None; n];
+        for ((&g, &t), &v) in c.gauge_ids.iter().zip(&c.gauge_times).zip(&c.gauge_values) {
+            if t == latest.stats[g as usize].max {
+                last[g as usize] = Some(v);
+            }
+        }
+        for ((acc, t), v) in accs.iter_mut().zip(&latest.stats).zip(last) {
             // A later chunk wins ties: the later row, as within a chunk.
             if let (true, Some(v)) = (t.count > 0, v) {
                 if acc.last.is_none_or(|(at, _)| t.max >= at) {
@@ -115,16 +121,11 @@ pub fn reduce_chunk(
         reduce_histograms(backend, &c.hist_ids, &c.hist_deltas, widths, accs)?;
     }
     if !c.summary_ids.is_empty() {
-        let seg = Segments::by_group(&c.summary_ids, n);
         let counts: Vec<u64> = c.summary_deltas.iter().map(|d| d.0).collect();
         let sums: Vec<f64> = c.summary_deltas.iter().map(|d| d.1).collect();
-        let cs = backend.reduce_u64(&seg, &seg.gather(&counts))?;
+        let cs = backend.group_rows(&c.summary_ids, None, &counts, n, false)?;
         let ss = backend.group_f64_rows(&c.summary_ids, &sums, n)?;
-        for ((acc, cs), ss) in accs.iter_mut().zip(&cs).zip(&ss) {
-            acc.count = acc.count.wrapping_add(cs.sum);
-            acc.sum.merge(&ss.sum);
-            acc.sum_count += ss.count;
-        }
+        merge_counts(accs, &cs.stats, &ss)?;
     }
     // Exponential histograms merge on the CPU (as before): bucket ranges differ per point.
     for (g, (count, sum, hist)) in &c.exp {
@@ -146,9 +147,10 @@ pub fn reduce_chunk(
     Ok(())
 }
 
-/// Histogram count, sum and bucket-wise sums. Buckets reduce as one u64
-/// segment per (group, bucket); a delta shorter than its group's width counts
-/// 0 in the missing buckets, a longer one is cut to the width.
+/// Histogram count, sum and bucket-wise sums, all grouped by the backend
+/// over unsorted rows: buckets as one group per (group, bucket) slot. A delta
+/// shorter than its group's width counts 0 in the missing buckets, a longer
+/// one is cut to the width.
 fn reduce_histograms(
     backend: Backend,
     ids: &[u32],
@@ -157,43 +159,61 @@ fn reduce_histograms(
     accs: &mut [MetricAcc],
 ) -> Result<()> {
     let n = accs.len();
-    let seg = Segments::by_group(ids, n);
     let counts: Vec<u64> = deltas.iter().map(|d| d.0).collect();
-    let count_stats = backend.reduce_u64(&seg, &seg.gather(&counts))?;
+    let count_stats = backend.group_rows(ids, None, &counts, n, false)?;
     let (sum_ids, sums): (Vec<u32>, Vec<f64>) = ids
         .iter()
         .zip(deltas)
         .filter_map(|(&g, d)| d.1.map(|s| (g, s)))
         .unzip();
     let sum_stats = backend.group_f64_rows(&sum_ids, &sums, n)?;
-    // Only the groups present in this chunk get bucket segments.
-    let present: Vec<usize> = (0..n).filter(|&g| !seg.range(g).is_empty()).collect();
-    let mut offsets = vec![0usize];
-    let mut values = Vec::new();
-    for &g in &present {
-        for b in 0..widths[g] {
-            for &r in &seg.order[seg.range(g)] {
-                values.push(deltas[r as usize].2.get(b).copied().unwrap_or(0));
-            }
-            offsets.push(values.len());
+    // Only the groups present in this chunk get bucket slots.
+    const ABSENT: usize = usize::MAX;
+    let mut base = vec![ABSENT; n];
+    let mut slots = 0usize;
+    for &g in ids {
+        let g = g as usize;
+        if base[g] == ABSENT {
+            base[g] = slots;
+            slots += widths[g];
         }
     }
-    let flat = Segments {
-        offsets,
-        order: Vec::new(),
-    };
-    let bucket_sums = backend.reduce_u64(&flat, &values)?;
-    let mut at = 0;
-    for &g in &present {
-        let acc = &mut accs[g];
+    // Group ids leave the top bit to the GPU's flag.
+    if slots > GROUP_MASK as usize {
+        return Err(Error::Aggregate(format!(
+            "{slots} histogram buckets in one chunk: more than {GROUP_MASK}"
+        )));
+    }
+    let mut bucket_ids = Vec::new();
+    let mut values = Vec::new();
+    for (&g, d) in ids.iter().zip(deltas) {
+        let g = g as usize;
+        for b in 0..widths[g] {
+            bucket_ids.push((base[g] + b) as u32);
+            values.push(d.2.get(b).copied().unwrap_or(0));
+        }
+    }
+    if slots == 0 {
+        return merge_counts(accs, &count_stats.stats, &sum_stats);
+    }
+    let bucket_sums = backend.group_rows(&bucket_ids, None, &values, slots, false)?;
+    for (g, acc) in accs.iter_mut().enumerate() {
+        if base[g] == ABSENT {
+            continue;
+        }
         let w = widths[g];
         acc.buckets.resize(acc.buckets.len().max(w), 0);
-        for (dst, s) in acc.buckets.iter_mut().zip(&bucket_sums[at..at + w]) {
+        let sums = &bucket_sums.stats[base[g]..base[g] + w];
+        for (dst, s) in acc.buckets.iter_mut().zip(sums) {
             *dst = dst.wrapping_add(s.sum);
         }
-        at += w;
     }
-    for ((acc, c), s) in accs.iter_mut().zip(&count_stats).zip(&sum_stats) {
+    merge_counts(accs, &count_stats.stats, &sum_stats)
+}
+
+/// Adds per-group counts and exact sums to the accumulators.
+fn merge_counts(accs: &mut [MetricAcc], counts: &[U64Partial], sums: &[F64Partial]) -> Result<()> {
+    for ((acc, c), s) in accs.iter_mut().zip(counts).zip(sums) {
         acc.count = acc.count.wrapping_add(c.sum);
         acc.sum.merge(&s.sum);
         acc.sum_count += s.count;

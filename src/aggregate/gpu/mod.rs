@@ -17,8 +17,9 @@
 //!   the host splits segments into work items of at most
 //!   [`TILE_ROWS`](exec::TILE_ROWS) rows, each reduced into a private
 //!   partial, then merged hierarchically (a hot group costs `log_32` small
-//!   dispatches). The metric paths that still use it: gauge last value
-//!   (`last_by_time`), histogram and summary counts and bucket sums.
+//!   dispatches). No aggregation path uses it any more (metrics moved to
+//!   device grouping too); the sorted metrics reference in the tests and
+//!   the `reduce_*` / `last_by_time` parity tests still do.
 //!
 //! Every reduction is order-independent or has a fixed order given by the
 //! layout, so results are deterministic and equal to the CPU backend's.
