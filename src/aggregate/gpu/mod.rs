@@ -464,11 +464,6 @@ impl GpuContext {
                 group::PRIV_GROUPS
             ),
             format!(
-                "segmented reduction (metrics): {} rows per work item, hierarchical merge of {} partials, no atomics",
-                exec::TILE_ROWS,
-                exec::TILE_MERGE
-            ),
-            format!(
                 "chunking: buffers up to {} bytes ({} rows of 8 bytes per chunk)",
                 self.inner.binding_limit,
                 self.inner.binding_limit / 8
