@@ -8,6 +8,7 @@
 pub mod json;
 pub mod json_stream;
 pub mod proto;
+pub mod split;
 pub mod to_columns;
 pub mod wire;
 
@@ -95,14 +96,29 @@ pub struct DecodeOptions {
 /// export request on the wire are protobuf even when they start like JSON
 /// (a first resource record of 123 bytes starts with `\n{`); if such bytes
 /// fail as protobuf but parse as JSON, they are JSON.
+///
+/// A request of at least `split::SPLIT_MIN_BYTES` is decoded on every
+/// thread of the current rayon pool (see `split` and `json_stream::split`).
 pub fn decode_frame(data: &[u8], opts: &DecodeOptions) -> Result<DecodedFrame, FrameProblem> {
+    decode_frame_split(data, opts, split::SPLIT_MIN_BYTES)
+}
+
+/// `decode_frame`, splitting requests of at least `split_min_bytes` across
+/// the current rayon pool (tests use small ones).
+pub fn decode_frame_split(
+    data: &[u8],
+    opts: &DecodeOptions,
+    split_min_bytes: usize,
+) -> Result<DecodedFrame, FrameProblem> {
+    let protobuf = |data: &[u8]| decode_protobuf(data, opts, split_min_bytes);
+    let json = |data: &[u8]| decode_json(data, opts, split_min_bytes);
     if looks_like_json(data) {
         if !wire::is_well_formed_request(data) {
-            return decode_json(data, opts);
+            return json(data);
         }
-        return decode_protobuf(data, opts).or_else(|e| decode_json(data, opts).map_err(|_| e));
+        return protobuf(data).or_else(|e| json(data).map_err(|_| e));
     }
-    decode_protobuf(data, opts)
+    protobuf(data)
 }
 
 fn projection_for(signal: Signal, opts: &DecodeOptions) -> Option<Projection> {
@@ -110,14 +126,22 @@ fn projection_for(signal: Signal, opts: &DecodeOptions) -> Option<Projection> {
         .filter(|_| opts.only_signal.is_none_or(|s| s == signal))
 }
 
-fn decode_protobuf(data: &[u8], opts: &DecodeOptions) -> Result<DecodedFrame, FrameProblem> {
+fn decode_protobuf(
+    data: &[u8],
+    opts: &DecodeOptions,
+    split_min_bytes: usize,
+) -> Result<DecodedFrame, FrameProblem> {
     let sniffed = opts
         .forced
         .map_or_else(|| proto::sniff_signal(data), proto::Sniffed::Signal);
     match sniffed {
-        proto::Sniffed::Signal(s) => {
-            wire::decode(data, s, projection_for(s, opts), opts.batch_rows)
-        }
+        proto::Sniffed::Signal(s) => split::protobuf(
+            data,
+            s,
+            projection_for(s, opts),
+            opts.batch_rows,
+            split_min_bytes,
+        ),
         // Records that fit no signal are reported, never dropped as empty.
         proto::Sniffed::Unknown => Err(FrameProblem::UnknownSignal),
         // No record to sniff: valid only if it is an (empty) export request at all.
@@ -128,14 +152,18 @@ fn decode_protobuf(data: &[u8], opts: &DecodeOptions) -> Result<DecodedFrame, Fr
 }
 
 /// OTLP/JSON through the streaming parser.
-fn decode_json(data: &[u8], opts: &DecodeOptions) -> Result<DecodedFrame, FrameProblem> {
-    json_stream::decode(
-        data,
-        opts.forced,
-        opts.projection,
-        opts.only_signal,
-        opts.batch_rows,
-    )
+fn decode_json(
+    data: &[u8],
+    opts: &DecodeOptions,
+    split_min_bytes: usize,
+) -> Result<DecodedFrame, FrameProblem> {
+    let params = json_stream::Params {
+        forced: opts.forced,
+        wanted: opts.projection,
+        only_signal: opts.only_signal,
+        batch_rows: opts.batch_rows.max(1),
+    };
+    json_stream::decode_split(data, params, split_min_bytes)
 }
 
 /// OTLP/JSON through the previous path (JSON value tree → prost messages →

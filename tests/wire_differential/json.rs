@@ -29,7 +29,7 @@ fn tables(d: &DecodedFrame) -> BTreeMap<Table, arrow::array::RecordBatch> {
 
 /// Same signal, counts and rows per table (batch boundaries may differ: the
 /// streaming parser closes batches at resource boundaries).
-fn assert_same_rows(what: &str, got: &DecodedFrame, want: &DecodedFrame) {
+pub(super) fn assert_same_rows(what: &str, got: &DecodedFrame, want: &DecodedFrame) {
     assert_eq!(got.signal, want.signal, "{what}: signal");
     assert_eq!(got.stats, want.stats, "{what}: counts");
     assert_tables_eq(what, &tables(got), &tables(want));
@@ -75,7 +75,7 @@ fn shuffled_text(v: &Value, rng: &mut TestRng, out: &mut String) {
 
 /// The request as OTLP/JSON text in the spelling `spelling` picks (bits:
 /// ints as numbers, enums as names, snake_case keys, shuffled key order).
-fn json_text(v: &Value, spelling: u8, seed: u64) -> Vec<u8> {
+pub(super) fn json_text(v: &Value, spelling: u8, seed: u64) -> Vec<u8> {
     let mut v = v.clone();
     if spelling & 1 != 0 {
         v = int64_as_numbers(&v);

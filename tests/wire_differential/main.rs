@@ -10,6 +10,7 @@
 mod decode_support;
 mod json;
 mod rewrite;
+mod split;
 mod strategies;
 
 use opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceRequest;

@@ -6,7 +6,7 @@
 
 use std::borrow::Cow;
 
-use serde::de::{MapAccess, SeqAccess};
+use serde::de::{DeserializeSeed, Deserializer, MapAccess, SeqAccess};
 
 use crate::columns::context::{ResourceContext, ScopeContext};
 use crate::columns::value::AnyRef;
@@ -28,17 +28,24 @@ impl<'de> Fields<'de> for Request {
         key: &str,
         map: &mut A,
     ) -> Result<(), A::Error> {
-        let (signal, name) = if is(key, "resourceSpans", "resource_spans") {
-            (Signal::Traces, "resourceSpans")
-        } else if is(key, "resourceMetrics", "resource_metrics") {
-            (Signal::Metrics, "resourceMetrics")
-        } else if is(key, "resourceLogs", "resource_logs") {
-            (Signal::Logs, "resourceLogs")
-        } else {
+        let Some((signal, name)) = signal_of_key(key) else {
             return skip(map);
         };
         ctx.list(map, name, &mut Resources { signal })?;
         Ok(())
+    }
+}
+
+/// The signal a top-level key holds, and its camelCase name for paths.
+pub(super) fn signal_of_key(key: &str) -> Option<(Signal, &'static str)> {
+    if is(key, "resourceSpans", "resource_spans") {
+        Some((Signal::Traces, "resourceSpans"))
+    } else if is(key, "resourceMetrics", "resource_metrics") {
+        Some((Signal::Metrics, "resourceMetrics"))
+    } else if is(key, "resourceLogs", "resource_logs") {
+        Some((Signal::Logs, "resourceLogs"))
+    } else {
+        None
     }
 }
 
@@ -77,6 +84,45 @@ impl<'de> Items<'de> for Resources {
     }
 
     fn item<A: SeqAccess<'de>>(&mut self, ctx: &mut Ctx, seq: &mut A) -> Result<bool, A::Error> {
+        let element = ResourceElement {
+            ctx,
+            signal: self.signal,
+        };
+        Ok(seq.next_element_seed(element)?.is_some())
+    }
+}
+
+/// Reads one element of `resourceSpans` etc. (the text of one resource
+/// record, as a split request's runs hold them); the path is the caller's.
+pub(super) fn read_resource_text(
+    ctx: &mut Ctx,
+    text: &str,
+    signal: Signal,
+) -> Result<(), FrameProblem> {
+    let mut de = serde_json::Deserializer::from_str(text);
+    let element = ResourceElement {
+        ctx: &mut *ctx,
+        signal,
+    };
+    let read = element.deserialize(&mut de).and_then(|()| de.end());
+    read.map_err(|e| {
+        ctx.error
+            .take()
+            .unwrap_or_else(|| FrameProblem::InvalidJson(e.to_string()))
+    })
+}
+
+/// One resource record, read into the sink; `null` is an error, as in a list of messages.
+struct ResourceElement<'c> {
+    ctx: &'c mut Ctx,
+    signal: Signal,
+}
+
+impl<'de> DeserializeSeed<'de> for ResourceElement<'_> {
+    type Value = ();
+
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
+        let ctx = self.ctx;
         let render = ctx.projection.is_some_and(|p| {
             // Metric series ids hash the resource attributes.
             p.resource_attributes || self.signal == Signal::Metrics
@@ -87,18 +133,16 @@ impl<'de> Items<'de> for Resources {
             resource: ResourceContext::default(),
             scopes: Vec::new(),
         };
-        let Some(present) = seq.next_element_seed(Obj {
-            ctx,
+        let present = Obj {
+            ctx: &mut *ctx,
             fields: &mut r,
-        })?
-        else {
-            return Ok(false);
-        };
+        }
+        .deserialize(d)?;
         if !present {
             return Err(ctx.fail(None, scalar::expected("an object", &scalar::Scalar::Null)));
         }
         close_resource(ctx, r);
-        Ok(true)
+        Ok(())
     }
 }
 

@@ -21,6 +21,7 @@ mod common;
 mod logs;
 mod metrics;
 mod scalar;
+mod split;
 #[cfg(test)]
 mod tests;
 mod traces;
@@ -52,31 +53,62 @@ pub fn decode(
     only_signal: Option<Signal>,
     batch_rows: usize,
 ) -> Result<DecodedFrame, FrameProblem> {
-    let mut ctx = Ctx {
-        path: Vec::new(),
-        error: None,
+    let params = Params {
         forced,
-        forced_seen: false,
-        other_seen: None,
         wanted: projection,
-        projection: None,
         only_signal,
         batch_rows: batch_rows.max(1),
-        sink: Sink::None,
-        out: DecodedFrame::default(),
     };
-    if let Some(s) = forced {
-        ctx.begin(s);
-    }
+    decode_split(data, params, crate::decode::split::SPLIT_MIN_BYTES)
+}
+
+/// What a frame is decoded for; a split request's runs share it.
+#[derive(Clone, Copy)]
+pub(crate) struct Params {
+    pub forced: Option<Signal>,
+    /// Columns asked for (None: counts only).
+    pub wanted: Option<Projection>,
+    pub only_signal: Option<Signal>,
+    pub batch_rows: usize,
+}
+
+/// `decode`, reading a request of at least `split_min_bytes` on every
+/// thread of the current rayon pool (see `split`).
+pub(crate) fn decode_split(
+    data: &[u8],
+    params: Params,
+    split_min_bytes: usize,
+) -> Result<DecodedFrame, FrameProblem> {
     // Checked once here, so that skipped values are valid UTF-8 too and
     // serde_json reads the strings it parses without checking them again.
     let text = std::str::from_utf8(data).map_err(|e| {
         FrameProblem::InvalidJson(format!("invalid UTF-8 at byte {}", e.valid_up_to()))
     })?;
+    let threads = rayon::current_num_threads();
+    if text.len() >= split_min_bytes && threads > 1 {
+        return split::decode(text, params, threads);
+    }
+    decode_whole(text, params)
+}
+
+/// Reads a request's text on this thread.
+fn decode_whole(text: &str, params: Params) -> Result<DecodedFrame, FrameProblem> {
+    let mut ctx = Ctx::new(params);
+    read_request(&mut ctx, text, &mut common::Request)?;
+    ctx.finish();
+    Ok(ctx.out)
+}
+
+/// Reads a whole request's text with `fields` for its top-level keys.
+fn read_request<'de, F: Fields<'de>>(
+    ctx: &mut Ctx,
+    text: &'de str,
+    fields: &mut F,
+) -> Result<(), FrameProblem> {
     let mut de = serde_json::Deserializer::from_str(text);
     let parsed = Obj {
-        ctx: &mut ctx,
-        fields: &mut common::Request,
+        ctx: &mut *ctx,
+        fields,
     }
     .deserialize(&mut de)
     .and_then(|present| {
@@ -92,12 +124,11 @@ pub fn decode(
             .take()
             .unwrap_or_else(|| FrameProblem::InvalidJson(e.to_string())));
     }
-    if let (Some(forced), false, Some(found)) = (forced, ctx.forced_seen, ctx.other_seen) {
+    if let (Some(forced), false, Some(found)) = (ctx.forced, ctx.forced_seen, ctx.other_seen) {
         // The tree decoder reads the signal from the keys present: another one.
         return Err(FrameProblem::SignalMismatch { forced, found });
     }
-    ctx.finish();
-    Ok(ctx.out)
+    Ok(())
 }
 
 /// Builders of the frame's signal, created when the signal is known.
@@ -135,6 +166,26 @@ struct Ctx {
 }
 
 impl Ctx {
+    fn new(p: Params) -> Ctx {
+        let mut ctx = Ctx {
+            path: Vec::new(),
+            error: None,
+            forced: p.forced,
+            forced_seen: false,
+            other_seen: None,
+            wanted: p.wanted,
+            projection: None,
+            only_signal: p.only_signal,
+            batch_rows: p.batch_rows,
+            sink: Sink::None,
+            out: DecodedFrame::default(),
+        };
+        if let Some(s) = p.forced {
+            ctx.begin(s);
+        }
+        ctx
+    }
+
     /// Builders for `signal`, replacing whatever was read before.
     fn begin(&mut self, signal: Signal) {
         self.out = DecodedFrame {

@@ -38,9 +38,21 @@ pub fn decode(
     projection: Option<Projection>,
     batch_rows: usize,
 ) -> Result<DecodedFrame> {
+    decode_at(data, 0, signal, projection, batch_rows)
+}
+
+/// `decode` of a request's bytes that start at `base` in their frame (a
+/// run of its resource records), so that problems name frame offsets.
+pub(crate) fn decode_at(
+    data: &[u8],
+    base: usize,
+    signal: Signal,
+    projection: Option<Projection>,
+    batch_rows: usize,
+) -> Result<DecodedFrame> {
     let root = Msg {
         data,
-        offset: 0,
+        offset: base,
         depth: 0,
     };
     let mut out = DecodedFrame {
@@ -75,6 +87,33 @@ pub fn starts_like_request(head: &[u8]) -> bool {
     matches!(f.key(), Ok((1, LEN)))
         && f.len_value()
             .is_ok_and(|record| walks_cleanly(record.data, false))
+}
+
+/// Byte ranges of `data` that each hold whole top-level fields, cut before a
+/// resource record (field 1) once a range holds `target` bytes. None when the
+/// top level is not well-formed (the caller decodes it whole, which reports why).
+pub(crate) fn resource_runs(data: &[u8], target: usize) -> Option<Vec<std::ops::Range<usize>>> {
+    let mut fields = Msg {
+        data,
+        offset: 0,
+        depth: 0,
+    }
+    .fields();
+    let (mut runs, mut start) = (Vec::new(), 0);
+    while fields.pos < data.len() {
+        let at = fields.pos;
+        let (num, wire) = fields.key().ok()?;
+        if num == 1 && at - start >= target {
+            runs.push(start..at);
+            start = at;
+        }
+        if matches!(wire, START_GROUP | END_GROUP) {
+            return None;
+        }
+        fields.value(wire).ok()?;
+    }
+    runs.push(start..data.len());
+    Some(runs)
 }
 
 /// Whether `data` is a sequence of fields ending exactly at its end, with no
