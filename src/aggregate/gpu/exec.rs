@@ -17,6 +17,9 @@ pub(super) const WG_SIZE: u32 = 64;
 pub(super) const TILE_ROWS: usize = 64;
 /// Partials a merge work item combines (at most).
 pub(super) const TILE_MERGE: usize = 32;
+/// How long a readback may take to map before it is an error (a loaded
+/// machine running a software adapter can be slow, never this slow).
+const MAP_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(600);
 /// Uploads are split into writes of at most this many bytes.
 const UPLOAD_PIECE_BYTES: usize = 8 << 20;
 /// Every row input is a column of 8-byte values (u64 / f64).
@@ -321,30 +324,38 @@ impl Inner {
     }
 
     /// Waits for `submission` and for the readback's map callback (which
-    /// another thread's poll may already have run).
+    /// another thread's poll may already be running: then this thread's poll
+    /// returns at once and the callback arrives a moment later, so wait on
+    /// the channel, not on a count of polls).
     pub(super) fn wait_mapped(
         &self,
         submission: wgpu::SubmissionIndex,
         rx: &mpsc::Receiver<Result<(), wgpu::BufferAsyncError>>,
     ) -> Result<(), GpuError> {
+        let deadline = std::time::Instant::now() + MAP_TIMEOUT;
         let mut poll = wgpu::PollType::Wait {
             submission_index: Some(submission),
             timeout: None,
         };
-        for _ in 0..100 {
+        loop {
             self.device
                 .poll(poll)
                 .map_err(|e| GpuError::Readback(e.to_string()))?;
-            match rx.try_recv() {
+            match rx.recv_timeout(std::time::Duration::from_millis(10)) {
                 Ok(mapped) => return mapped.map_err(|e| GpuError::Readback(e.to_string())),
-                Err(mpsc::TryRecvError::Disconnected) => {
+                Err(mpsc::RecvTimeoutError::Disconnected) => {
                     return Err(GpuError::Readback("map callback dropped".into()))
                 }
-                Err(mpsc::TryRecvError::Empty) => std::thread::yield_now(),
+                Err(mpsc::RecvTimeoutError::Timeout) if std::time::Instant::now() > deadline => {
+                    return Err(GpuError::Readback(format!(
+                        "buffer map not completed after {} s",
+                        MAP_TIMEOUT.as_secs()
+                    )))
+                }
+                Err(mpsc::RecvTimeoutError::Timeout) => {}
             }
             poll = wgpu::PollType::wait_indefinitely();
         }
-        Err(GpuError::Readback("buffer map never completed".into()))
     }
 
     pub(super) fn dispatch(&self, pass: &mut wgpu::ComputePass<'_>, items: usize) {
