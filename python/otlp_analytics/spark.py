@@ -74,6 +74,8 @@ def _spark_types(table: pa.Table) -> pa.Table:
             return pa.int64()
         if pa.types.is_list(t):
             return pa.list_(fix(t.value_type))
+        if pa.types.is_dictionary(t):
+            return fix(t.value_type)
         return t
 
     columns = []

@@ -58,6 +58,22 @@ fn batches_in(tables: Vec<Bound<'_, PyAny>>) -> PyResult<Vec<RecordBatch>> {
     Ok(out)
 }
 
+/// Runs `f` (an `api` function of paths and grouping) without the GIL and
+/// returns its batch as a pyarrow.RecordBatch.
+fn grouped(
+    py: Python<'_>,
+    f: fn(&[PathBuf], &Grouping) -> otlp_analytics::Result<RecordBatch>,
+    paths: Vec<String>,
+    signal: &str,
+    by: Option<String>,
+    window: Option<String>,
+) -> PyResult<Py<PyAny>> {
+    let g = grouping(signal, by, window)?;
+    let p = self::paths(paths);
+    let b = py.detach(|| f(&p, &g)).map_err(err)?;
+    batch_out(py, b)
+}
+
 /// `aggregate PATHS --signal S [--by] [--window]` as a pyarrow.RecordBatch.
 #[pyfunction]
 #[pyo3(signature = (paths, signal, by=None, window=None))]
@@ -68,19 +84,7 @@ fn aggregate(
     by: Option<String>,
     window: Option<String>,
 ) -> PyResult<Py<PyAny>> {
-    let g = grouping(signal, by, window)?;
-    let p = self::paths(paths);
-    let b = py.detach(|| api::aggregate(&p, &g)).map_err(err)?;
-    batch_out(py, b)
-}
-
-/// `validate PATHS --format json` as its JSON text.
-#[pyfunction]
-#[pyo3(signature = (paths, skew="0s", examples=api::DEFAULT_EXAMPLES))]
-fn validate(py: Python<'_>, paths: Vec<String>, skew: &str, examples: usize) -> PyResult<String> {
-    let p = self::paths(paths);
-    let v = py.detach(|| api::validate(&p, skew, examples)).map_err(err)?;
-    Ok(v.to_string())
+    grouped(py, api::aggregate, paths, signal, by, window)
 }
 
 /// The partial aggregation state of `paths` as a pyarrow.RecordBatch.
@@ -93,10 +97,16 @@ fn partial(
     by: Option<String>,
     window: Option<String>,
 ) -> PyResult<Py<PyAny>> {
-    let g = grouping(signal, by, window)?;
+    grouped(py, api::partial, paths, signal, by, window)
+}
+
+/// `validate PATHS --format json` as its JSON text.
+#[pyfunction]
+#[pyo3(signature = (paths, skew="0s", examples=api::DEFAULT_EXAMPLES))]
+fn validate(py: Python<'_>, paths: Vec<String>, skew: &str, examples: usize) -> PyResult<String> {
     let p = self::paths(paths);
-    let b = py.detach(|| api::partial(&p, &g)).map_err(err)?;
-    batch_out(py, b)
+    let v = py.detach(|| api::validate(&p, skew, examples)).map_err(err)?;
+    Ok(v.to_string())
 }
 
 /// Merges partial states (pyarrow tables or batches); `finish` gives the CLI's result.
