@@ -129,9 +129,16 @@ pub fn validate(paths: &[PathBuf], skew: &str, examples: usize) -> Result<serde_
 
 /// The partial aggregation state of `paths` (see `aggregate::state`).
 pub fn partial(paths: &[PathBuf], grouping: &Grouping) -> Result<RecordBatch> {
+    partial_at(paths, grouping, 0)
+}
+
+/// `partial` of inputs that start at position `first_input` among all the
+/// inputs (the CLI's order): states of contiguous splits then merge, in any
+/// order, with the CLI's order for points of equal timestamps.
+pub fn partial_at(paths: &[PathBuf], grouping: &Grouping, first_input: u64) -> Result<RecordBatch> {
     let sources = expand_inputs(paths)?;
     let opts = PipelineOptions::new(None);
-    state::partial_sources(&sources, &opts, &grouping.spec()?)
+    state::partial_sources_at(&sources, &opts, &grouping.spec()?, first_input)
 }
 
 /// Merges partial states: finished (the CLI's batch) or as one state table.

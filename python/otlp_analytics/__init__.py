@@ -101,10 +101,17 @@ def partial(
     signal: str,
     by: Union[None, str, Sequence[str]] = None,
     window: Optional[str] = None,
+    first_input: int = 0,
 ) -> pa.Table:
-    """The partial aggregation state of ``paths``: merge the states of any
-    split of the inputs with :func:`merge` to get :func:`aggregate` of all."""
-    return _table(_native.partial(_paths(paths), signal, _keys(by), window))
+    """The partial aggregation state of ``paths``: merge the states of a
+    split of the inputs with :func:`merge` to get :func:`aggregate` of all.
+
+    ``first_input`` is the position of ``paths[0]`` among all the inputs (in
+    the CLI's order, :func:`inputs`; each call's paths taken as consecutive).
+    Metric points carry it, so points of equal timestamps (a gauge's
+    ``value_last`` among the series of a group) order as the CLI orders them
+    whatever order the states merge in. Everything else is exact without it."""
+    return _table(_native.partial(_paths(paths), signal, _keys(by), window, first_input))
 
 
 def merge(

@@ -106,7 +106,7 @@ def aggregate(
     def partial_files(batches):
         for b in batches:
             for idx, path in zip(b.column("idx").to_pylist(), b.column("path").to_pylist()):
-                state = _native.partial([path], signal, keys, window)
+                state = _native.partial([path], signal, keys, window, idx)
                 if signal == "metrics":
                     # Every shard, even an empty one: the state carries which inputs were read.
                     parts = [(s, _native.select_shard(state, s, n)) for s in range(n)]

@@ -58,15 +58,15 @@ fn batches_in(tables: Vec<Bound<'_, PyAny>>) -> PyResult<Vec<RecordBatch>> {
     Ok(out)
 }
 
-/// Runs `f` (an `api` function of paths and grouping) without the GIL and
+/// Runs `f` (an `api` call on paths and grouping) without the GIL and
 /// returns its batch as a pyarrow.RecordBatch.
 fn grouped(
     py: Python<'_>,
-    f: fn(&[PathBuf], &Grouping) -> otlp_analytics::Result<RecordBatch>,
     paths: Vec<String>,
     signal: &str,
     by: Option<String>,
     window: Option<String>,
+    f: impl FnOnce(&[PathBuf], &Grouping) -> otlp_analytics::Result<RecordBatch> + Send,
 ) -> PyResult<Py<PyAny>> {
     let g = grouping(signal, by, window)?;
     let p = self::paths(paths);
@@ -84,20 +84,24 @@ fn aggregate(
     by: Option<String>,
     window: Option<String>,
 ) -> PyResult<Py<PyAny>> {
-    grouped(py, api::aggregate, paths, signal, by, window)
+    grouped(py, paths, signal, by, window, api::aggregate)
 }
 
-/// The partial aggregation state of `paths` as a pyarrow.RecordBatch.
+/// The partial aggregation state of `paths`, the first at input position
+/// `first_input`, as a pyarrow.RecordBatch.
 #[pyfunction]
-#[pyo3(signature = (paths, signal, by=None, window=None))]
+#[pyo3(signature = (paths, signal, by=None, window=None, first_input=0))]
 fn partial(
     py: Python<'_>,
     paths: Vec<String>,
     signal: &str,
     by: Option<String>,
     window: Option<String>,
+    first_input: u64,
 ) -> PyResult<Py<PyAny>> {
-    grouped(py, api::partial, paths, signal, by, window)
+    grouped(py, paths, signal, by, window, |p, g| {
+        api::partial_at(p, g, first_input)
+    })
 }
 
 /// `validate PATHS --format json` as its JSON text.
@@ -105,7 +109,9 @@ fn partial(
 #[pyo3(signature = (paths, skew="0s", examples=api::DEFAULT_EXAMPLES))]
 fn validate(py: Python<'_>, paths: Vec<String>, skew: &str, examples: usize) -> PyResult<String> {
     let p = self::paths(paths);
-    let v = py.detach(|| api::validate(&p, skew, examples)).map_err(err)?;
+    let v = py
+        .detach(|| api::validate(&p, skew, examples))
+        .map_err(err)?;
     Ok(v.to_string())
 }
 
@@ -151,7 +157,9 @@ fn expand(paths: Vec<String>) -> PyResult<Vec<String>> {
 #[pyo3(signature = (paths, seq_base=0))]
 fn validate_spans(py: Python<'_>, paths: Vec<String>, seq_base: u64) -> PyResult<Py<PyAny>> {
     let p = self::paths(paths);
-    let b = py.detach(|| api::validate_spans(&p, seq_base)).map_err(err)?;
+    let b = py
+        .detach(|| api::validate_spans(&p, seq_base))
+        .map_err(err)?;
     batch_out(py, b)
 }
 
@@ -253,8 +261,7 @@ fn table(py: Python<'_>, batches: Vec<Bound<'_, PyAny>>) -> PyResult<Py<PyAny>> 
         return Err(OtlpError::new_err("table: no batches"));
     };
     let schema = first.schema();
-    let t = Table::try_new(batches, schema)
-        .map_err(|e| OtlpError::new_err(e.to_string()))?;
+    let t = Table::try_new(batches, schema).map_err(|e| OtlpError::new_err(e.to_string()))?;
     Ok(t.into_pyarrow(py)?.unbind())
 }
 

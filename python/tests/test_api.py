@@ -59,20 +59,20 @@ def test_partial_merge_over_random_splits_equals_aggregate(datasets, signal, by,
     whole, split = datasets[signal]
     files = sorted(split.iterdir())
     expected = oa.aggregate(split, signal, by=by, window=window)
-    rng = random.Random(hash((signal, by, window)) & 0xFFFF)
+    rng = random.Random(f"{signal} {by} {window}")
     for _ in range(3):
-        # A random split of the files into groups, partialled, merged in random order.
-        groups = [[] for _ in range(rng.randint(1, len(files)))]
-        for f in files:
-            groups[rng.randrange(len(groups))].append(f)
-        states = [oa.partial(g, signal, by=by, window=window) for g in groups if g]
+        # A random split of the files into runs, partialled, merged in random order.
+        cuts = sorted(rng.sample(range(1, len(files)), rng.randint(0, len(files) - 1)))
+        bounds = [0, *cuts, len(files)]
+        groups = [(a, files[a:b]) for a, b in zip(bounds, bounds[1:])]
+        states = [oa.partial(g, signal, by=by, window=window, first_input=a) for a, g in groups]
         rng.shuffle(states)
         if len(states) > 2 and signal != "metrics":
             # Part of it pre-merged into one state, as a tree of merges would.
             head = oa.merge(states[:2], signal, by=by, window=window, finish=False)
             states = [head] + states[2:]
         got = oa.merge(states, signal, by=by, window=window)
-        assert got.equals(expected), (signal, by, window, [len(g) for g in groups])
+        assert got.equals(expected), (signal, by, window, [len(g) for _, g in groups])
 
 
 def test_read_yields_the_convert_columns(tmp_path, datasets):

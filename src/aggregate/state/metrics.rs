@@ -7,9 +7,9 @@ use std::sync::Arc;
 
 use arrow::array::{
     Array, ArrayRef, AsArray, Float64Builder, Int32Array, ListArray, ListBuilder, RecordBatch,
-    UInt64Array, UInt64Builder, UInt8Array,
+    UInt32Array, UInt64Array, UInt64Builder, UInt8Array,
 };
-use arrow::datatypes::{DataType, Field, Float64Type, Int32Type, UInt64Type, UInt8Type};
+use arrow::datatypes::{DataType, Field, Float64Type, Int32Type, SchemaRef, UInt64Type, UInt8Type};
 
 use super::{binary_column, column, state_error, u64_column, StateKind, GROUP_KEY};
 use crate::aggregate::backend::Backend;
@@ -24,6 +24,8 @@ use crate::columns::common::list_type;
 use crate::decode::PointType;
 use crate::error::Result;
 
+/// The column of a point's input position.
+const SEQ: &str = "seq";
 const NUMBER: u8 = 0;
 const HISTOGRAM: u8 = 1;
 const EXP_HISTOGRAM: u8 = 2;
@@ -168,7 +170,12 @@ pub fn append_rows(all: &mut MetricRows, frame: MetricRows) {
 
 /// The points of `rows` as state columns (in `MetricRows` order: numbers,
 /// histograms, exponential histograms, summaries).
-pub fn points_columns(rows: &MetricRows, keys: &[KeySpec]) -> Result<Vec<(Field, ArrayRef)>> {
+/// `first_seq` is the input position of the first point (see `SEQ_INPUT_SHIFT`).
+pub fn points_columns(
+    rows: &MetricRows,
+    keys: &[KeySpec],
+    first_seq: u64,
+) -> Result<Vec<(Field, ArrayRef)>> {
     let mut b = Builders::default();
     for (m, v) in &rows.numbers {
         let row = PointRow {
@@ -240,6 +247,12 @@ pub fn points_columns(rows: &MetricRows, keys: &[KeySpec]) -> Result<Vec<(Field,
         (
             field("kind", DataType::UInt8, false),
             Arc::new(UInt8Array::from(std::mem::take(&mut b.kind))),
+        ),
+        (
+            field(SEQ, DataType::UInt64, false),
+            Arc::new(UInt64Array::from_iter_values(
+                (0..b.meta.len() as u64).map(|i| first_seq + i),
+            )),
         ),
         (
             field("series_id", DataType::UInt64, false),
@@ -432,6 +445,18 @@ fn read_points(batch: &RecordBatch, rows: &mut MetricRows) -> Result<()> {
     Ok(())
 }
 
+/// The points of `states` in input order (by `seq`; the sort is stable, so
+/// states of unknown position keep the order they are given in): the
+/// reducer breaks ties of equal timestamps by row order, as the CLI does.
+fn in_input_order(schema: SchemaRef, states: &[&RecordBatch]) -> Result<RecordBatch> {
+    let all =
+        arrow::compute::concat_batches(&schema, states.iter().copied()).map_err(state_error)?;
+    let seq = u64_column(&all, SEQ)?.values();
+    let mut order: Vec<u32> = (0..all.num_rows() as u32).collect();
+    order.sort_by_key(|&i| seq[i as usize]);
+    arrow::compute::take_record_batch(&all, &UInt32Array::from(order)).map_err(state_error)
+}
+
 /// Merges metric states: point states are finished together (their groups
 /// must not also appear in group states), group states are appended.
 pub fn merge(
@@ -440,10 +465,14 @@ pub fn merge(
     keys: &[KeySpec],
 ) -> Result<(GroupTable, Vec<(Field, ArrayRef)>)> {
     let mut rows = MetricRows::default();
-    for (b, k) in states.iter().zip(kinds) {
-        if *k == StateKind::MetricPoints {
-            read_points(b, &mut rows)?;
-        }
+    let points: Vec<&RecordBatch> = states
+        .iter()
+        .zip(kinds)
+        .filter(|(_, k)| **k == StateKind::MetricPoints)
+        .map(|(b, _)| b)
+        .collect();
+    if let Some(first) = points.first() {
+        read_points(&in_input_order(first.schema(), &points)?, &mut rows)?;
     }
     let (mut groups, mut values) = if rows.groups.is_empty() {
         (GroupTable::default(), Vec::new())

@@ -49,6 +49,9 @@ pub const META_SEEN: &str = "otlp_analytics.seen";
 /// Schema metadata: the engine version (key encodings may change between versions).
 pub const META_VERSION: &str = "otlp_analytics.version";
 pub const GROUP_KEY: &str = "group_key";
+/// A point's `seq` is `first_input << SEQ_INPUT_SHIFT` plus its index in its
+/// state: room for 2^40 points per split and 2^24 splits.
+pub const SEQ_INPUT_SHIFT: u32 = 40;
 
 /// What a state table holds.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -221,6 +224,20 @@ pub fn partial_sources(
     opts: &PipelineOptions,
     spec: &AggregateSpec,
 ) -> Result<RecordBatch> {
+    partial_sources_at(sources, opts, spec, 0)
+}
+
+/// `partial_sources` for inputs that start at position `first_input` among
+/// all the inputs of the aggregation (the CLI's order). Metric points carry
+/// their input position (`seq`), so merging the states of contiguous splits,
+/// in any order, breaks ties of equal timestamps as the CLI does (the later
+/// input wins `value_last`; one series' points keep their input order).
+pub fn partial_sources_at(
+    sources: &[InputSource],
+    opts: &PipelineOptions,
+    spec: &AggregateSpec,
+    first_input: u64,
+) -> Result<RecordBatch> {
     let mut opts = opts.clone();
     opts.only_signal = Some(spec.signal);
     opts.forced_signal = None;
@@ -268,7 +285,7 @@ pub fn partial_sources(
                 Ok(())
             })?;
             prov.seen = seen.any_wanted;
-            let columns = metrics::points_columns(&all, keys)?;
+            let columns = metrics::points_columns(&all, keys, first_input << SEQ_INPUT_SHIFT)?;
             state_batch(StateKind::MetricPoints, spec, &prov, columns)
         }
     }

@@ -85,7 +85,11 @@ fn partials(paths: &[PathBuf], spec: &AggregateSpec) -> Vec<RecordBatch> {
     let opts = PipelineOptions::new(Some(1));
     paths
         .iter()
-        .map(|p| partial_sources(&sources(std::slice::from_ref(p)), &opts, spec).expect("partial"))
+        .enumerate()
+        .map(|(i, p)| {
+            partial_sources_at(&sources(std::slice::from_ref(p)), &opts, spec, i as u64)
+                .expect("partial")
+        })
         .collect()
 }
 
@@ -141,6 +145,53 @@ proptest! {
     ) {
         check_signal(SignalArg::Metrics, None, &choice, splits, order);
     }
+}
+
+/// One gauge point of series `q` at `time` (OTLP/JSON).
+fn gauge_point(q: &str, time: u64, value: f64) -> String {
+    format!(
+        r#"{{"resourceMetrics":[{{"resource":{{"attributes":[{{"key":"service.name","value":{{"stringValue":"cart"}}}}]}},"scopeMetrics":[{{"metrics":[{{"name":"queue.depth","gauge":{{"dataPoints":[{{"attributes":[{{"key":"q","value":{{"stringValue":"{q}"}}}}],"timeUnixNano":"{time}","asDouble":{value}}}]}}}}]}}]}}]}}"#
+    )
+}
+
+/// Grouped by service, two series' last points share a time in two files:
+/// `value_last` is the later input's (2.0), as in the CLI, whatever order the
+/// states merge in, because each state knows its input position.
+#[test]
+fn metric_ties_across_splits_keep_the_input_order() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let paths: Vec<PathBuf> = [("a", 1.0), ("b", 2.0)]
+        .iter()
+        .enumerate()
+        .map(|(i, (q, v))| {
+            let p = dir.path().join(format!("{i}.json"));
+            let lines = [gauge_point(q, 500, 9.0), gauge_point(q, 1_000, *v)];
+            std::fs::write(&p, lines.join("\n")).expect("write");
+            p
+        })
+        .collect();
+    let spec = spec(Signal::Metrics, Some("service.name"), None);
+    let expected = whole(&paths, &spec);
+    let last = |b: &RecordBatch| {
+        let col = b.column_by_name("value_last").expect("value_last");
+        col.as_any()
+            .downcast_ref::<arrow::array::Float64Array>()
+            .expect("f64")
+            .value(0)
+    };
+    assert_eq!(expected.num_rows(), 1);
+    assert_eq!(last(&expected), 2.0);
+    let mut states = partials(&paths, &spec);
+    states.reverse();
+    assert_eq!(finish(&states, &spec).expect("finish"), expected);
+    // Without their positions, states merge in the order given.
+    let opts = PipelineOptions::new(Some(1));
+    let unplaced: Vec<RecordBatch> = paths
+        .iter()
+        .rev()
+        .map(|p| partial_sources(&sources(std::slice::from_ref(p)), &opts, &spec).expect("partial"))
+        .collect();
+    assert_eq!(last(&finish(&unplaced, &spec).expect("finish")), 1.0);
 }
 
 /// Spark's path for metrics: points sharded by group, each shard combined into
