@@ -94,9 +94,15 @@ fn report_aggregate(result: &aggregate::AggregateOutput) {
         aggregate::backend::Backend::Cpu => {
             eprintln!("backend: cpu ({} threads)", result.report.threads)
         }
-        aggregate::backend::Backend::Gpu(ctx) => {
+        aggregate::backend::Backend::Gpu(ctx) | aggregate::backend::Backend::Auto(ctx) => {
+            let per_batch = match result.backend {
+                aggregate::backend::Backend::Auto(_) => {
+                    " (auto: per batch, CPU below the rule in BENCHMARKS.md)"
+                }
+                _ => "",
+            };
             eprintln!(
-                "backend: gpu, adapter {} ({})",
+                "backend: gpu{per_batch}, adapter {} ({})",
                 ctx.adapter_name(),
                 ctx.backend_name()
             );
@@ -108,6 +114,12 @@ fn report_aggregate(result: &aggregate::AggregateOutput) {
             }
             eprintln!("  duration quantile sketches: gpu; exponential-histogram merges: cpu");
             let a = ctx.activity();
+            if a.cpu_batches > 0 {
+                eprintln!(
+                    "  kept on the cpu: {} rows in {} batches (too few rows, or per group)",
+                    a.cpu_rows, a.cpu_batches
+                );
+            }
             if a.batches > 0 {
                 let per_row = |b: u64| b as f64 / a.rows.max(1) as f64;
                 eprintln!(

@@ -6,7 +6,7 @@
 mod common;
 
 use common::{gpu_or_skip, Rng};
-use otlp_analytics::aggregate::backend::{Backend, RowGroups};
+use otlp_analytics::aggregate::backend::{gpu_pays, Backend, RowGroups, AUTO_GPU_MIN_ROWS};
 use otlp_analytics::aggregate::gpu::{GpuContext, GROUP_FLAG};
 
 /// Rows over `groups` groups; `hot` = share of rows in group 0.
@@ -97,6 +97,48 @@ fn high_cardinality_600k_rows_over_500k_groups() {
         *id = i as u32;
     }
     check("high_cardinality", &ids, &flags, &vals, groups as usize);
+}
+
+/// `--backend auto` sends a batch to the device only when it has enough rows,
+/// and enough per group; either way the result is the CPU's.
+#[test]
+fn auto_runs_each_batch_where_the_rule_says() {
+    assert!(gpu_pays(AUTO_GPU_MIN_ROWS, 1));
+    assert!(!gpu_pays(AUTO_GPU_MIN_ROWS - 1, 1));
+    assert!(gpu_pays(1 << 20, (1 << 20) / 64));
+    assert!(!gpu_pays(1 << 20, (1 << 20) / 64 + 1));
+    assert!(!gpu_pays(AUTO_GPU_MIN_ROWS, AUTO_GPU_MIN_ROWS));
+    let Some(ctx) = gpu_or_skip("auto") else {
+        return;
+    };
+    for (seed, n, groups, on_gpu) in [
+        (5, 300_000, 40u32, true),
+        (6, 300_000, 20_000, false),
+        (7, 1_000, 3, false),
+    ] {
+        let (ids, flags, vals) = rows(seed, n, groups, 0.0);
+        let cpu = Backend::Cpu
+            .group_rows(&ids, Some(&flags), &vals, groups as usize, true)
+            .expect("cpu");
+        let before = ctx.activity();
+        let auto = Backend::Auto(ctx)
+            .group_rows(&ids, Some(&flags), &vals, groups as usize, true)
+            .expect("auto");
+        let after = ctx.activity();
+        assert_same(&format!("auto {n} rows / {groups} groups"), &cpu, &auto);
+        let kept = after.cpu_batches - before.cpu_batches;
+        assert_eq!(
+            kept,
+            u64::from(!on_gpu),
+            "{n} rows / {groups} groups kept on the cpu"
+        );
+        if on_gpu {
+            assert!(
+                after.rows >= before.rows + n as u64,
+                "{n} rows went to the device"
+            );
+        }
+    }
 }
 
 #[test]

@@ -12,7 +12,7 @@ use rayon::prelude::*;
 
 use super::exact_sum::ExactSum;
 use super::gpu::{GpuContext, GpuError, GROUP_FLAG};
-use super::sketch::DurationSketch;
+use super::sketch::{DurationSketch, EXACT_LIMIT};
 use crate::error::{Error, Result};
 
 /// Which engine reduces segments.
@@ -20,13 +20,43 @@ use crate::error::{Error, Result};
 pub enum Backend {
     Cpu,
     Gpu(&'static GpuContext),
+    /// `--backend auto` with a hardware GPU: each batch runs where
+    /// [`gpu_pays`] says it is faster.
+    Auto(&'static GpuContext),
+}
+
+/// Under `--backend auto`, batches with fewer rows stay on the CPU: fixed
+/// costs per batch (upload, submit, readback wait) outweigh the kernels.
+pub const AUTO_GPU_MIN_ROWS: usize = 1 << 18;
+/// Under `--backend auto`, batches with fewer rows per group stay on the
+/// CPU: a group of at most `EXACT_LIMIT` rows comes back as raw values and
+/// its sketch is built on the host, and the per-group readback (32-80 bytes)
+/// outgrows the 12-byte-per-row upload (BENCHMARKS.md, "--backend auto").
+pub const AUTO_GPU_MIN_ROWS_PER_GROUP: usize = EXACT_LIMIT;
+
+/// Whether a batch of `rows` rows in `groups` groups is worth the GPU.
+pub fn gpu_pays(rows: usize, groups: usize) -> bool {
+    rows >= AUTO_GPU_MIN_ROWS && rows >= groups.saturating_mul(AUTO_GPU_MIN_ROWS_PER_GROUP)
 }
 
 impl Backend {
+    /// The backend one batch of `rows` rows in `groups` groups runs on.
+    pub fn for_batch(self, rows: usize, groups: usize) -> Backend {
+        match self {
+            Backend::Auto(ctx) if gpu_pays(rows, groups) => Backend::Gpu(ctx),
+            Backend::Auto(ctx) => {
+                ctx.note_cpu_batch(rows);
+                Backend::Cpu
+            }
+            b => b,
+        }
+    }
+
     pub fn name(&self) -> &'static str {
         match self {
             Backend::Cpu => "cpu",
             Backend::Gpu(_) => "gpu",
+            Backend::Auto(_) => "auto",
         }
     }
 }
@@ -158,7 +188,7 @@ impl Backend {
         groups: usize,
         sketch: bool,
     ) -> Result<RowGroups> {
-        match self {
+        match self.for_batch(ids.len(), groups) {
             Backend::Gpu(ctx) => {
                 let prep = std::time::Instant::now();
                 // The flag rides in the key's top bit: 12 bytes per row in all.
@@ -189,10 +219,10 @@ impl Backend {
                     sketches: out.sketches,
                 })
             }
-            Backend::Cpu => {
+            Backend::Cpu | Backend::Auto(_) => {
                 let seg = Segments::by_group(ids, groups);
                 let sorted = seg.gather(values);
-                let stats = self.reduce_u64(&seg, &sorted)?;
+                let stats = Backend::Cpu.reduce_u64(&seg, &sorted)?;
                 let flagged = match flags {
                     Some(f) => {
                         let f = seg.gather(f);
@@ -235,7 +265,7 @@ impl Backend {
         values: &[f64],
         groups: usize,
     ) -> Result<Vec<F64Partial>> {
-        match self {
+        match self.for_batch(ids.len(), groups) {
             Backend::Gpu(ctx) => Ok(ctx
                 .group_f64(ids, values, groups)
                 .map_err(gpu_err)?
@@ -247,7 +277,7 @@ impl Backend {
                     max: g.max,
                 })
                 .collect()),
-            Backend::Cpu => {
+            Backend::Cpu | Backend::Auto(_) => {
                 let seg = Segments::by_group(ids, groups);
                 Backend::Cpu.reduce_f64(&seg, &seg.gather(values))
             }
@@ -257,8 +287,8 @@ impl Backend {
     /// Per-group stats of `values` (in segment order).
     pub fn reduce_u64(&self, seg: &Segments, values: &[u64]) -> Result<Vec<U64Partial>> {
         let counts = |g: usize| (seg.offsets[g + 1] - seg.offsets[g]) as u64;
-        match self {
-            Backend::Cpu => Ok((0..seg.groups())
+        match self.for_batch(values.len(), seg.groups()) {
+            Backend::Cpu | Backend::Auto(_) => Ok((0..seg.groups())
                 .into_par_iter()
                 .map(|g| {
                     let mut p = U64Partial {
@@ -293,12 +323,12 @@ impl Backend {
     /// both backends (the GPU runs the device group-by of
     /// [`group_f64_rows`](Backend::group_f64_rows) on ids derived from the segments).
     pub fn reduce_f64(&self, seg: &Segments, values: &[f64]) -> Result<Vec<F64Partial>> {
-        match self {
-            Backend::Gpu(_) => {
+        match self.for_batch(values.len(), seg.groups()) {
+            gpu @ Backend::Gpu(_) => {
                 let ids: Vec<u32> = (0..seg.groups())
                     .flat_map(|g| std::iter::repeat_n(g as u32, seg.range(g).len()))
                     .collect();
-                self.group_f64_rows(&ids, values, seg.groups())
+                gpu.group_f64_rows(&ids, values, seg.groups())
             }
             _ => Ok((0..seg.groups())
                 .into_par_iter()
@@ -318,7 +348,7 @@ impl Backend {
         times: &[u64],
         values: &[f64],
     ) -> Result<Vec<Option<f64>>> {
-        match self {
+        match self.for_batch(values.len(), seg.groups()) {
             // Values move as raw bits, so this needs no f64 support.
             Backend::Gpu(ctx) => ctx
                 .last_by_time(&seg.offsets, times, values)

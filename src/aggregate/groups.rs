@@ -82,7 +82,7 @@ pub struct GroupTable {
 
 impl GroupTable {
     /// Makes sure the table has `n` parts (a new table adopts the first count it sees).
-    fn ensure_parts(&mut self, n: usize) {
+    pub(crate) fn ensure_parts(&mut self, n: usize) {
         if self.parts.len() < n && self.len == 0 {
             self.parts.resize_with(n, PartDict::default);
         }
@@ -155,6 +155,10 @@ impl GroupTable {
 
     pub fn part(&self, p: usize) -> &PartDict {
         &self.parts[p]
+    }
+
+    pub(crate) fn part_mut(&mut self, p: usize) -> &mut PartDict {
+        &mut self.parts[p]
     }
 
     /// Group `g`'s part codes.

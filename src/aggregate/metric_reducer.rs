@@ -5,6 +5,8 @@
 //! backend into per-group accumulators. Memory: series states + groups, plus
 //! one chunk; points are kept only for series replayed in time order.
 
+use std::sync::Arc;
+
 use rayon::prelude::*;
 
 use super::backend::Backend;
@@ -14,6 +16,7 @@ use super::metric_series::{Cumulative, ExpLane, Lane, NumberPoint, Replay, Serie
 use super::metrics::{
     ExpHistogramPoint, HistogramPoint, MetricRows, PointMeta, SummaryPoint, Temporality,
 };
+use super::series_keys::{GroupRemap, SeriesKeys};
 use crate::decode::PointType;
 use crate::error::Result;
 
@@ -160,6 +163,7 @@ pub struct GroupInfo {
 pub struct MetricReducer {
     backend: Backend,
     replay: Replay,
+    remap: GroupRemap,
     pub(crate) groups: GroupTable,
     pub(crate) info: GroupInfo,
     pub(crate) accs: Vec<MetricAcc>,
@@ -186,11 +190,13 @@ fn partition_of(m: &PointMeta) -> usize {
 }
 
 impl MetricReducer {
-    /// A reducer whose `replay` series are kept and sorted at the end.
-    pub fn new(backend: Backend, replay: Replay) -> Self {
+    /// A reducer whose `replay` series are kept and sorted at the end; the
+    /// map stage resolves keys through `series_keys`.
+    pub fn new(backend: Backend, replay: Replay, series_keys: Arc<SeriesKeys>) -> Self {
         Self {
             backend,
             replay,
+            remap: GroupRemap::new(series_keys),
             groups: GroupTable::default(),
             info: GroupInfo::default(),
             accs: Vec::new(),
@@ -209,7 +215,7 @@ impl MetricReducer {
 
     /// Takes one frame's points (in input order).
     pub fn consume(&mut self, frame: MetricRows) -> Result<()> {
-        let remap = self.groups.remap(&frame.groups);
+        let remap = self.remap.remap(&frame.groups, &mut self.groups);
         let n = self.groups.len();
         let info = &mut self.info;
         info.types.resize(n, PointType::Gauge);
@@ -353,7 +359,7 @@ impl MetricReducer {
 
     /// The reducer of a second pass (`replay` from [`replay_needed`](Self::replay_needed)).
     pub fn second_pass(&self, replay: Replay) -> MetricReducer {
-        let mut r = MetricReducer::new(self.backend, replay);
+        let mut r = MetricReducer::new(self.backend, replay, Arc::clone(self.remap.series_keys()));
         r.passes = self.passes + 1;
         r.peak_bytes = self.peak_bytes;
         r

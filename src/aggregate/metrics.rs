@@ -7,8 +7,7 @@ use arrow::array::{Array, AsArray, RecordBatch};
 use arrow::datatypes::{Float64Type, Int32Type, Int64Type, TimestampNanosecondType, UInt64Type};
 
 use super::exp_histogram::{ExpBuckets, ExpHistogram};
-use super::groups::{resolve_rows, GroupTable};
-use super::keys::KeySpec;
+pub use super::series_keys::{ClassGroups, FrameGroups, GroupRemap, SeriesKeys};
 use crate::columns::metrics::{SERIES_ID, START, TIME};
 use crate::columns::{Table, TableBatch};
 use crate::decode::PointType;
@@ -95,7 +94,7 @@ pub struct SummaryPoint {
 /// All points of one frame (map output).
 #[derive(Debug, Default, Clone)]
 pub struct MetricRows {
-    pub groups: GroupTable,
+    pub groups: FrameGroups,
     pub group_types: Vec<PointType>,
     pub numbers: Vec<(PointMeta, f64)>,
     pub histograms: Vec<HistogramPoint>,
@@ -179,9 +178,11 @@ fn list_values<T: arrow::datatypes::ArrowPrimitiveType>(
     Ok(values.values().to_vec())
 }
 
-/// The map stage, on a worker: every point to a group id and a compact record.
-pub fn map_points(keys: &[KeySpec], tables: &[TableBatch]) -> Result<MetricRows> {
+/// The map stage, on a worker: every point to a group id and a compact
+/// record. Group keys come from `series` (see `series_keys`).
+pub fn map_points(series: &SeriesKeys, tables: &[TableBatch]) -> Result<MetricRows> {
     let mut out = MetricRows::default();
+    let mut groups = ClassGroups::default();
     let mut ids = Vec::new();
     for t in tables {
         let b = &t.batch;
@@ -203,20 +204,19 @@ pub fn map_points(keys: &[KeySpec], tables: &[TableBatch]) -> Result<MetricRows>
                 _ => PointType::Sum,
             }
         };
-        resolve_rows(
-            keys,
+        let h = Header::new(b)?;
+        series.resolve(
             b,
-            TIME,
-            None,
-            Some(&|row| row_type(row).name()),
-            &mut out.groups,
+            h.series,
+            h.time,
+            &|row| row_type(row).name(),
+            &mut groups,
             &mut ids,
         )?;
-        out.group_types.resize(out.groups.len(), PointType::Gauge);
+        out.group_types.resize(groups.len(), PointType::Gauge);
         for (row, &g) in ids.iter().enumerate() {
             out.group_types[g as usize] = row_type(row);
         }
-        let h = Header::new(b)?;
         match t.table {
             Table::MetricPoints => map_numbers(b, &h, &ids, &mut out)?,
             Table::HistogramPoints => map_histograms(b, &h, &ids, &mut out)?,
@@ -238,6 +238,7 @@ pub fn map_points(keys: &[KeySpec], tables: &[TableBatch]) -> Result<MetricRows>
             Table::Spans | Table::Logs => {}
         }
     }
+    out.groups = FrameGroups::Classes(groups);
     Ok(out)
 }
 

@@ -20,8 +20,8 @@ use crate::error::{Error, Result};
 /// All points with global group ids, in input order (what the old reducer kept).
 pub fn concat(frames: Vec<MetricRows>) -> MetricRows {
     let mut all = MetricRows::default();
-    for frame in frames {
-        let remap = all.groups.remap(&frame.groups);
+    for mut frame in frames {
+        let remap = all.groups.table_mut().remap(frame.groups.table_mut());
         all.group_types.resize(all.groups.len(), PointType::Gauge);
         for (local, &global) in remap.iter().enumerate() {
             all.group_types[global as usize] = frame.group_types[local];
@@ -152,7 +152,8 @@ pub fn reference_finish(
     finish_exp_histograms(&rows, &mut out);
     finish_summaries(&rows, backend, &mut out)?;
     let columns = build_columns(&rows.group_types, out);
-    Ok((rows.groups, columns))
+    let mut groups = rows.groups;
+    Ok((std::mem::take(groups.table_mut()), columns))
 }
 
 fn finish_numbers(rows: &MetricRows, backend: Backend, out: &mut [GroupOut]) -> Result<()> {
@@ -239,7 +240,7 @@ fn finish_histograms(
             {
                 return Err(Error::Aggregate(format!(
                     "histogram {}: points with different explicit bounds in one group ({:?} vs {:?}); group by a key that separates them",
-                    metric_name(&rows.groups, keys, g),
+                    metric_name(rows.groups.table(), keys, g),
                     b,
                     p.bounds
                 )));

@@ -245,7 +245,7 @@ fn frames(points: &[Point], seed: u64) -> Vec<MetricRows> {
                 Point::Exp(k, _) => (k, PointType::ExponentialHistogram),
                 Point::Summary(k, _) => (k, PointType::Summary),
             };
-            let g = f.groups.intern(key.as_bytes());
+            let g = f.groups.table_mut().intern(key.as_bytes());
             f.group_types.resize(f.groups.len(), PointType::Gauge);
             f.group_types[g as usize] = ty;
             match p.clone() {
@@ -277,7 +277,7 @@ type Columns = Vec<(Field, ArrayRef)>;
 
 /// The streaming reducer as `aggregate` drives it: a pass, and a second one if needed.
 fn streaming(frames: &[MetricRows], replay: Replay) -> (Vec<Vec<u8>>, Columns, MetricStats) {
-    let mut r = MetricReducer::new(Backend::Cpu, replay);
+    let mut r = MetricReducer::new(Backend::Cpu, replay, Default::default());
     for f in frames {
         r.consume(f.clone()).expect("consume");
     }

@@ -22,11 +22,13 @@ mod metrics_reference;
 mod metrics_tests;
 pub mod output;
 pub mod quantiles;
+mod series_keys;
 pub mod sketch;
 pub mod state;
 pub mod traces;
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 use arrow::array::RecordBatch;
 
@@ -124,7 +126,8 @@ pub struct AggregateOutput {
     pub ignored: Vec<(String, Signal)>,
 }
 
-/// Picks the backend: `gpu` requires an adapter; `auto` takes a hardware GPU for large inputs.
+/// Picks the backend: `gpu` requires an adapter; `auto` takes a hardware GPU
+/// for large inputs, and then each batch runs where it pays ([`backend::gpu_pays`]).
 pub fn choose_backend(arg: BackendArg, sources: &[InputSource]) -> Result<Backend> {
     match arg {
         BackendArg::Cpu => Ok(Backend::Cpu),
@@ -144,7 +147,7 @@ pub fn choose_backend(arg: BackendArg, sources: &[InputSource]) -> Result<Backen
             }
             Ok(match GpuContext::shared() {
                 // Software rasterizers (Mesa lavapipe) are correct but never faster than the CPU backend.
-                Ok(ctx) if !ctx.is_software() => Backend::Gpu(ctx),
+                Ok(ctx) if !ctx.is_software() => Backend::Auto(ctx),
                 _ => Backend::Cpu,
             })
         }
@@ -210,8 +213,9 @@ pub fn aggregate_sources(
             } else {
                 metrics::Replay::Nothing
             };
-            let mut r = metrics::MetricReducer::new(backend, replay);
-            let map = |d: &DecodedFrame| metrics::map_points(keys, &d.tables);
+            let series_keys = Arc::new(metrics::SeriesKeys::new(keys));
+            let mut r = metrics::MetricReducer::new(backend, replay, Arc::clone(&series_keys));
+            let map = |d: &DecodedFrame| metrics::map_points(&series_keys, &d.tables);
             let mut report = run_stage(&pool, sources, &opts, &mut seen, map, |rows| {
                 r.consume(rows)
             })?;

@@ -5,6 +5,7 @@
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use arrow::array::RecordBatch;
 use rayon::prelude::*;
@@ -195,8 +196,13 @@ pub fn aggregate(
             output::finish_batch(keys, &groups, None, cols)
         }
         Signal::Metrics => {
-            let map = |t: &[TableBatch]| metrics::map_points(keys, t);
-            let mut r = metrics::MetricReducer::new(backend, metrics::Replay::Nothing);
+            let series_keys = Arc::new(metrics::SeriesKeys::new(keys));
+            let map = |t: &[TableBatch]| metrics::map_points(&series_keys, t);
+            let mut r = metrics::MetricReducer::new(
+                backend,
+                metrics::Replay::Nothing,
+                Arc::clone(&series_keys),
+            );
             map_in_order(frames, map, |rows| r.consume(rows))?;
             // Out-of-order series: a second pass keeps only their points, as `aggregate` does.
             if let Some(replay) = r.replay_needed()? {

@@ -288,38 +288,36 @@ fn decode_message_json(
     data: &[u8],
     forced: Option<Signal>,
 ) -> Result<Option<Request>, FrameProblem> {
-    {
-        // FrameProblem::InvalidJson says "invalid JSON: " itself: a syntax error's text must not repeat it.
-        let value = json::parse(data).map_err(|e| match e {
-            json::JsonError::Syntax(m) => FrameProblem::InvalidJson(m),
-            e => FrameProblem::InvalidJson(e.to_string()),
-        })?;
-        // The top-level key names the signal; a different --signal would read nothing.
-        let signal = match (forced, json::sniff_signal(&value).map(Signal::from)) {
-            (Some(f), Ok(found)) if f != found => {
-                return Err(FrameProblem::SignalMismatch { forced: f, found })
-            }
-            (Some(f), _) => f,
-            (None, Ok(s)) => s,
-            (None, Err(_)) if value.is_object() => return Ok(None),
-            (None, Err(_)) => {
-                return Err(FrameProblem::InvalidJson(
-                    "an export request must be a JSON object".into(),
-                ))
-            }
-        };
-        if !value.is_object() {
+    // FrameProblem::InvalidJson says "invalid JSON: " itself: a syntax error's text must not repeat it.
+    let value = json::parse(data).map_err(|e| match e {
+        json::JsonError::Syntax(m) => FrameProblem::InvalidJson(m),
+        e => FrameProblem::InvalidJson(e.to_string()),
+    })?;
+    // The top-level key names the signal; a different --signal would read nothing.
+    let signal = match (forced, json::sniff_signal(&value).map(Signal::from)) {
+        (Some(f), Ok(found)) if f != found => {
+            return Err(FrameProblem::SignalMismatch { forced: f, found })
+        }
+        (Some(f), _) => f,
+        (None, Ok(s)) => s,
+        (None, Err(_)) if value.is_object() => return Ok(None),
+        (None, Err(_)) => {
             return Err(FrameProblem::InvalidJson(
                 "an export request must be a JSON object".into(),
-            ));
+            ))
         }
-        let invalid = |e: json::JsonError| FrameProblem::InvalidJson(e.to_string());
-        return Ok(Some(match signal {
-            Signal::Traces => Request::Traces(json::traces_from_value(&value).map_err(invalid)?),
-            Signal::Metrics => Request::Metrics(json::metrics_from_value(&value).map_err(invalid)?),
-            Signal::Logs => Request::Logs(json::logs_from_value(&value).map_err(invalid)?),
-        }));
+    };
+    if !value.is_object() {
+        return Err(FrameProblem::InvalidJson(
+            "an export request must be a JSON object".into(),
+        ));
     }
+    let invalid = |e: json::JsonError| FrameProblem::InvalidJson(e.to_string());
+    Ok(Some(match signal {
+        Signal::Traces => Request::Traces(json::traces_from_value(&value).map_err(invalid)?),
+        Signal::Metrics => Request::Metrics(json::metrics_from_value(&value).map_err(invalid)?),
+        Signal::Logs => Request::Logs(json::logs_from_value(&value).map_err(invalid)?),
+    }))
 }
 
 fn decode_message_protobuf(

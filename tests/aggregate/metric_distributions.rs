@@ -11,6 +11,7 @@ use serde_json::json;
 use crate::fixtures::*;
 use crate::{agg, by_metric};
 
+#[allow(clippy::too_many_arguments)] // one per point field, as the proto has them
 fn hist(
     start: u64,
     time: u64,

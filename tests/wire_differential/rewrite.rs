@@ -27,7 +27,7 @@ impl TestRng {
 
     /// True with probability 1/n.
     pub fn one_in(&mut self, n: u64) -> bool {
-        self.next() % n == 0
+        self.next().is_multiple_of(n)
     }
 }
 

@@ -161,6 +161,8 @@ pub(crate) struct GpuCounters {
     submits: AtomicU64,
     prep_ns: AtomicU64,
     finish_ns: AtomicU64,
+    cpu_batches: AtomicU64,
+    cpu_rows: AtomicU64,
 }
 
 /// A snapshot of the group-by path's counters (see [`GpuContext::activity`]).
@@ -177,6 +179,9 @@ pub struct GpuActivity {
     pub prep_ns: u64,
     /// Host time turning readbacks into per-group partials (sketches included).
     pub finish_ns: u64,
+    /// Batches `--backend auto` kept on the CPU (too few rows, or per group).
+    pub cpu_batches: u64,
+    pub cpu_rows: u64,
 }
 
 /// Device, queue and compiled pipelines, built once; each call only
@@ -332,7 +337,16 @@ impl GpuContext {
             submits: l(&c.submits),
             prep_ns: l(&c.prep_ns),
             finish_ns: l(&c.finish_ns),
+            cpu_batches: l(&c.cpu_batches),
+            cpu_rows: l(&c.cpu_rows),
         }
+    }
+
+    /// Counts a batch that `--backend auto` kept on the CPU.
+    pub fn note_cpu_batch(&self, rows: usize) {
+        let c = &self.inner.counters;
+        c.cpu_batches.fetch_add(1, Ordering::Relaxed);
+        c.cpu_rows.fetch_add(rows as u64, Ordering::Relaxed);
     }
 
     /// Adds host time spent preparing GPU work outside this module (e.g.

@@ -17,8 +17,8 @@ use crate::aggregate::exp_histogram::{ExpBuckets, ExpHistogram};
 use crate::aggregate::groups::GroupTable;
 use crate::aggregate::keys::{decode_key, KeyKind, KeySpec};
 use crate::aggregate::metrics::{
-    finish_metrics, ExpHistogramPoint, HistogramPoint, MetricReducer, MetricRows, PointMeta,
-    Replay, SummaryPoint, Temporality,
+    finish_metrics, ExpHistogramPoint, GroupRemap, HistogramPoint, MetricReducer, MetricRows,
+    PointMeta, Replay, SummaryPoint, Temporality,
 };
 use crate::columns::common::list_type;
 use crate::decode::PointType;
@@ -138,10 +138,11 @@ impl Builders {
     }
 }
 
-/// Appends one frame's points to `all` (group ids remapped), in input order.
-pub fn append_rows(all: &mut MetricRows, frame: MetricRows) {
-    let remap = all.groups.remap(&frame.groups);
-    all.group_types.resize(all.groups.len(), PointType::Gauge);
+/// Appends one frame's points to `all` (group ids remapped into its table), in input order.
+pub fn append_rows(all: &mut MetricRows, frame: MetricRows, remap: &mut GroupRemap) {
+    let table = all.groups.table_mut();
+    let remap = remap.remap(&frame.groups, table);
+    all.group_types.resize(table.len(), PointType::Gauge);
     for (local, &global) in remap.iter().enumerate() {
         all.group_types[global as usize] = frame.group_types[local];
     }
@@ -215,7 +216,7 @@ pub fn points_columns(
         };
         b.push(SUMMARY, &p.meta, row);
     }
-    let group_keys = rows.groups.keys();
+    let group_keys = rows.groups.table().keys();
     let mut key_bytes = arrow::array::BinaryBuilder::new();
     for &g in &b.key {
         key_bytes.append_value(&group_keys[g as usize]);
@@ -390,7 +391,7 @@ fn read_points(batch: &RecordBatch, rows: &mut MetricRows) -> Result<()> {
         list(batch, "negative_bucket_counts")?,
     );
     for row in 0..batch.num_rows() {
-        let group = rows.groups.intern_key(keys.value(row))?;
+        let group = rows.groups.table_mut().intern_key(keys.value(row))?;
         let t = PointType::ALL
             .get(mtype.value(row) as usize)
             .copied()
@@ -478,7 +479,7 @@ pub fn merge(
         (GroupTable::default(), Vec::new())
     } else {
         // Points of a state come in any order: keep every cumulative series and sort it.
-        let mut r = MetricReducer::new(Backend::Cpu, Replay::All);
+        let mut r = MetricReducer::new(Backend::Cpu, Replay::All, Default::default());
         r.consume(rows)?;
         let (groups, values, _) = finish_metrics(r, keys)?;
         (groups, values)

@@ -279,9 +279,11 @@ pub fn partial_sources_at(
         }
         Signal::Metrics => {
             let mut all = super::metrics::MetricRows::default();
-            let map = |d: &DecodedFrame| super::metrics::map_points(keys, &d.tables);
+            let series_keys = Arc::new(super::metrics::SeriesKeys::new(keys));
+            let mut remap = super::metrics::GroupRemap::new(Arc::clone(&series_keys));
+            let map = |d: &DecodedFrame| super::metrics::map_points(&series_keys, &d.tables);
             run_stage(&pool, sources, &opts, &mut seen, map, |rows| {
-                metrics::append_rows(&mut all, rows);
+                metrics::append_rows(&mut all, rows, &mut remap);
                 Ok(())
             })?;
             prov.seen = seen.any_wanted;

@@ -63,14 +63,16 @@ pub(super) fn decode(
         let scan = read_request(&mut ctx, text, &mut ScanRequest { runs: &mut runs });
         (scan, std::mem::take(&mut ctx.out), runs.first_id)
     });
-    if scan.is_err() {
-        // The problem may sit inside an element the scan did not finish,
-        // after an earlier one in it: the whole parse reports the first.
-        return decode_whole(text, params);
-    }
     let mut parts = parsed.into_inner().unwrap_or_else(PoisonError::into_inner);
     // A later key of a higher-ranked signal replaced the runs before `first_id`.
     parts.retain(|(id, _)| *id >= first_id);
+    if scan.is_err() || parts.iter().any(|(_, part)| part.is_err()) {
+        // The problem may sit inside an element the scan did not finish,
+        // after an earlier one in it, and a run's problem has its position
+        // within the run's text (the skipping scan accepts numbers out of
+        // range): the whole parse reports the first, where it is.
+        return decode_whole(text, params);
+    }
     parts.sort_by_key(|(id, _)| *id);
     for (_, part) in parts {
         let part = part?;
