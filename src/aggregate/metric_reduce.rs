@@ -39,6 +39,21 @@ impl Contributions {
             && self.exp_floors.is_empty()
     }
 
+    /// Empties every list, keeping its capacity for the next chunk.
+    pub fn clear(&mut self) {
+        self.number_ids.clear();
+        self.number_values.clear();
+        self.gauge_ids.clear();
+        self.gauge_times.clear();
+        self.gauge_values.clear();
+        self.hist_ids.clear();
+        self.hist_deltas.clear();
+        self.summary_ids.clear();
+        self.summary_deltas.clear();
+        self.exp.clear();
+        self.exp_floors.clear();
+    }
+
     /// Moves `other`'s contributions after this one's.
     pub fn append(&mut self, other: &mut Contributions) {
         self.number_ids.append(&mut other.number_ids);

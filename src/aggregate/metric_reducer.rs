@@ -311,6 +311,7 @@ impl MetricReducer {
             chunk.append(&mut p.out);
         }
         if chunk.is_empty() {
+            self.staged = chunk;
             return Ok(());
         }
         self.accs.resize_with(self.groups.len(), MetricAcc::default);
@@ -320,7 +321,11 @@ impl MetricReducer {
             .iter()
             .map(|b| b.as_ref().map_or(0, |b| b.len() + 1))
             .collect();
-        reduce_chunk(self.backend, &chunk, &widths, &mut self.accs)
+        reduce_chunk(self.backend, &chunk, &widths, &mut self.accs)?;
+        // The next chunk reuses the lists' memory.
+        chunk.clear();
+        self.staged = chunk;
+        Ok(())
     }
 
     fn note_memory(&mut self) {

@@ -252,6 +252,7 @@ fn map_numbers(b: &RecordBatch, h: &Header, ids: &[u32], out: &mut MetricRows) -
         column::<Float64Type>(b, "as_double")?,
         column::<Int64Type>(b, "as_int")?,
     );
+    out.numbers.reserve(ids.len());
     for (row, &g) in ids.iter().enumerate() {
         // A point with neither value is recorded as 0, as the Collector does.
         let value = opt_f64(as_double, row)

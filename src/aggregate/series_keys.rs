@@ -56,6 +56,17 @@ impl ClassGroups {
     }
 }
 
+/// The point-table columns a metric key can read (see `KeyColumns::new`).
+const KEY_COLUMNS: &[&str] = &[
+    "service_name",
+    "resource_attributes",
+    "resource_attribute_types",
+    "attributes",
+    "attribute_types",
+    "scope_name",
+    "metric_name",
+];
+
 impl SeriesKeys {
     /// A cache for the metric group keys `keys` (a window, if any, last).
     pub fn new(keys: &[KeySpec]) -> Self {
@@ -131,15 +142,13 @@ impl SeriesKeys {
         class: &mut [u32],
     ) -> Result<()> {
         // Render only the new rows, unless most rows are new anyway.
-        let (subset, at): (RecordBatch, Box<dyn Fn(usize) -> usize>) =
-            if fresh.len() * 2 > batch.num_rows() {
-                (batch.clone(), Box::new(|r| r))
-            } else {
-                let taken =
-                    arrow::compute::take_record_batch(batch, &UInt32Array::from(fresh.to_vec()))
-                        .map_err(|e| Error::Aggregate(format!("metric keys: {e}")))?;
-                (taken, Box::new(|r| fresh[r] as usize))
-            };
+        let whole = fresh.len() * 2 > batch.num_rows();
+        let subset = if whole {
+            batch.clone()
+        } else {
+            key_rows(batch, fresh)?
+        };
+        let at = |r: usize| if whole { r } else { fresh[r] as usize };
         let mut scratch = GroupTable::default();
         let mut local_ids = Vec::new();
         resolve_rows(
@@ -223,6 +232,17 @@ impl FrameGroups {
             FrameGroups::Classes(_) => unreachable!("map-stage frames are only remapped"),
         }
     }
+}
+
+/// The key columns of `batch` at `rows`.
+fn key_rows(batch: &RecordBatch, rows: &[u32]) -> Result<RecordBatch> {
+    let schema = batch.schema();
+    let keep: Vec<usize> = (0..schema.fields().len())
+        .filter(|&i| KEY_COLUMNS.contains(&schema.field(i).name().as_str()))
+        .collect();
+    let err = |e: arrow::error::ArrowError| Error::Aggregate(format!("metric keys: {e}"));
+    let keyed = batch.project(&keep).map_err(err)?;
+    arrow::compute::take_record_batch(&keyed, &UInt32Array::from(rows.to_vec())).map_err(err)
 }
 
 /// Frames' local group ids → ids of one global table, whose parts are every
