@@ -6,6 +6,7 @@ pub mod common;
 pub mod context;
 pub mod dict;
 pub mod logs;
+pub mod metric_header;
 pub mod metric_schemas;
 pub mod metrics;
 pub mod series;
