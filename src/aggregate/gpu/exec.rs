@@ -323,11 +323,32 @@ impl Inner {
         }
     }
 
+    /// Maps the first `size` bytes of `readback` once `submission` is done.
+    pub(super) fn read_back(
+        &self,
+        submission: wgpu::SubmissionIndex,
+        readback: &wgpu::Buffer,
+        size: u64,
+    ) -> Result<Vec<u8>, GpuError> {
+        let (tx, rx) = mpsc::channel();
+        let mapped = readback.slice(..size);
+        mapped.map_async(wgpu::MapMode::Read, move |r| {
+            let _ = tx.send(r);
+        });
+        self.wait_mapped(submission, &rx)?;
+        let bytes = mapped
+            .get_mapped_range()
+            .map_err(|e| GpuError::Readback(e.to_string()))?
+            .to_vec();
+        readback.unmap();
+        Ok(bytes)
+    }
+
     /// Waits for `submission` and for the readback's map callback (which
     /// another thread's poll may already be running: then this thread's poll
     /// returns at once and the callback arrives a moment later, so wait on
     /// the channel, not on a count of polls).
-    pub(super) fn wait_mapped(
+    fn wait_mapped(
         &self,
         submission: wgpu::SubmissionIndex,
         rx: &mpsc::Receiver<Result<(), wgpu::BufferAsyncError>>,
@@ -471,19 +492,10 @@ impl Inner {
             return Err(GpuError::Device(err.to_string()));
         }
 
-        let (tx, rx) = mpsc::channel();
-        let mapped = readback.slice(..pieces * psize);
-        mapped.map_async(wgpu::MapMode::Read, move |r| {
-            let _ = tx.send(r);
-        });
-        let result = self.wait_mapped(submission, &rx).and_then(|()| {
-            let view = mapped
-                .get_mapped_range()
-                .map_err(|e| GpuError::Readback(e.to_string()))?;
-            Ok(bytemuck::pod_collect_to_vec::<u8, P>(&view))
-        });
+        let result = self
+            .read_back(submission, &readback, pieces * psize)
+            .map(|bytes| bytemuck::pod_collect_to_vec::<u8, P>(&bytes));
         if result.is_ok() {
-            readback.unmap();
             held.push(readback);
         }
         held.extend(row_bufs.into_iter().map(|(_, b)| b));

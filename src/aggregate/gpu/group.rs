@@ -452,27 +452,6 @@ impl Inner {
         Ok(Grouped { stats, sketches })
     }
 
-    /// Maps the first `size` bytes of `readback` once `submission` is done.
-    pub(super) fn read_back(
-        &self,
-        submission: wgpu::SubmissionIndex,
-        readback: &wgpu::Buffer,
-        size: u64,
-    ) -> Result<Vec<u8>, GpuError> {
-        let (tx, rx) = std::sync::mpsc::channel();
-        let mapped = readback.slice(..size);
-        mapped.map_async(wgpu::MapMode::Read, move |r| {
-            let _ = tx.send(r);
-        });
-        self.wait_mapped(submission, &rx)?;
-        let bytes = mapped
-            .get_mapped_range()
-            .map_err(|e| GpuError::Readback(e.to_string()))?
-            .to_vec();
-        readback.unmap();
-        Ok(bytes)
-    }
-
     /// A copy-only submit reading back the first `bytes` bytes of `buf`.
     pub(super) fn read_prefix(&self, buf: &wgpu::Buffer, bytes: u64) -> Result<Vec<u8>, GpuError> {
         self.read_payload(buf, bytes, buf, 0).map(|(b, _)| b)
