@@ -183,11 +183,6 @@ impl SeriesKeys {
     fn write(&self) -> std::sync::RwLockWriteGuard<'_, Classes> {
         self.inner.write().unwrap_or_else(|e| e.into_inner())
     }
-
-    /// Distinct series with a cached class.
-    pub fn series(&self) -> usize {
-        self.read().by_series.len()
-    }
 }
 
 /// A frame's local groups.
