@@ -430,3 +430,54 @@ fn bytes_codes(
         out.push(last);
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use arrow::array::{MapBuilder, StringBuilder};
+
+    use super::*;
+    use crate::aggregate::keys::{decode_part, KeyValue};
+    use crate::columns::attributes::TYPE_INT;
+
+    fn map(rows: &[&[(&str, &str)]]) -> MapArray {
+        let mut b = MapBuilder::new(None, StringBuilder::new(), StringBuilder::new());
+        for row in rows {
+            for (k, v) in *row {
+                b.keys().append_value(k);
+                b.values().append_value(v);
+            }
+            b.append(true).expect("same lengths");
+        }
+        b.finish()
+    }
+
+    /// All attributes render alike whatever the order of either map, and a
+    /// type found at another position than its value still applies.
+    #[test]
+    fn all_attributes_render_alike_in_any_order() {
+        let values = map(&[
+            &[("a", "x"), ("b", "7"), ("c", "y")],
+            &[("c", "y"), ("b", "7"), ("a", "x")],
+            &[("b", "7"), ("a", "x"), ("c", "y"), ("a", "x")],
+        ]);
+        let types = map(&[&[("b", TYPE_INT)], &[("b", TYPE_INT)], &[("b", TYPE_INT)]]);
+        let maps = (
+            MapCol::of(&values).expect("string map"),
+            MapCol::of(&types).expect("string map"),
+        );
+        let render = |row| {
+            let mut buf = Vec::new();
+            put_all_attrs(&mut buf, Some(&maps), row);
+            buf
+        };
+        let first = render(0);
+        assert_eq!(render(1), first);
+        assert_eq!(render(2), first);
+        let KeyValue::Attrs(attrs) = decode_part(&first) else {
+            panic!("not an attribute list: {first:?}");
+        };
+        let keys: Vec<_> = attrs.iter().map(|(k, _)| k.as_str()).collect();
+        assert_eq!(keys, ["a", "b", "c"]);
+        assert_eq!(attrs[1].1, KeyValue::Int(7));
+    }
+}

@@ -206,16 +206,38 @@ pub(crate) fn put_all_attrs(buf: &mut Vec<u8>, maps: Option<&AttrMaps>, row: usi
         buf.extend_from_slice(&0u32.to_le_bytes());
         return;
     };
+    let entries = values.entries(row);
+    let typed = types.entries(row);
+    // Writers put both maps in one order: the entry at the same position is
+    // tried before a search.
+    let first = entries.start;
+    let type_of = |i: usize, key: &str| {
+        let j = typed.start + (i - first);
+        match typed.contains(&j) && types.key(j) == key {
+            true => Some(types.value(j)),
+            false => types.lookup(row, key),
+        }
+    };
+    let put = |buf: &mut Vec<u8>, i: usize| {
+        let key = values.key(i);
+        put_str(buf, key);
+        put_typed(buf, values.value(i), type_of(i, key));
+    };
     // Attribute order in the input must not split a series: sort by key.
-    let mut idx: Vec<usize> = values.entries(row).collect();
+    let sorted = entries
+        .clone()
+        .zip(entries.clone().skip(1))
+        .all(|(a, b)| values.key(a) < values.key(b));
+    if sorted {
+        buf.extend_from_slice(&(entries.len() as u32).to_le_bytes());
+        entries.for_each(|i| put(buf, i));
+        return;
+    }
+    let mut idx: Vec<usize> = entries.collect();
     idx.sort_by(|&a, &b| values.key(a).cmp(values.key(b)));
     idx.dedup_by(|a, b| values.key(*a) == values.key(*b));
     buf.extend_from_slice(&(idx.len() as u32).to_le_bytes());
-    for i in idx {
-        let key = values.key(i);
-        put_str(buf, key);
-        put_typed(buf, values.value(i), types.lookup(row, key));
-    }
+    idx.into_iter().for_each(|i| put(buf, i));
 }
 
 /// Reads one key part's bytes back into its value.

@@ -59,33 +59,53 @@ struct Partition {
 }
 
 impl Partition {
-    /// Folds the staged points, in input order, into contributions.
-    fn fold_staged(&mut self, replay: &Replay) {
+    fn fold_number(&mut self, p: NumberPoint, replay: &Replay) {
         let out = &mut self.out;
-        for p in self.in_numbers.drain(..) {
-            self.numbers.fold(p, replay, &mut |g, v| {
-                out.number_ids.push(g);
-                out.number_values.push(v);
-            });
-        }
-        for p in self.in_hists.drain(..) {
-            self.hists.fold(p, replay, &mut |g, d| {
-                out.hist_ids.push(g);
-                out.hist_deltas.push(d);
-            });
-        }
-        let floors = &mut out.exp_floors;
-        let exp = &mut out.exp;
-        for p in self.in_exps.drain(..) {
-            self.exps
-                .fold(p, replay, floors, &mut |g, d| exp.push((g, d)));
-        }
-        for p in self.in_summaries.drain(..) {
-            self.summaries.fold(p, replay, &mut |g, d| {
-                out.summary_ids.push(g);
-                out.summary_deltas.push(d);
-            });
-        }
+        self.numbers.fold(p, replay, &mut |g, v| {
+            out.number_ids.push(g);
+            out.number_values.push(v);
+        });
+    }
+
+    fn fold_hist(&mut self, p: HistogramPoint, replay: &Replay) {
+        let out = &mut self.out;
+        self.hists.fold(p, replay, &mut |g, d| {
+            out.hist_ids.push(g);
+            out.hist_deltas.push(d);
+        });
+    }
+
+    fn fold_exp(&mut self, p: ExpHistogramPoint, replay: &Replay) {
+        let (floors, exp) = (&mut self.out.exp_floors, &mut self.out.exp);
+        self.exps
+            .fold(p, replay, floors, &mut |g, d| exp.push((g, d)));
+    }
+
+    fn fold_summary(&mut self, p: SummaryPoint, replay: &Replay) {
+        let out = &mut self.out;
+        self.summaries.fold(p, replay, &mut |g, d| {
+            out.summary_ids.push(g);
+            out.summary_deltas.push(d);
+        });
+    }
+
+    /// Folds the staged points, in input order, into contributions (the
+    /// staging lists keep their memory).
+    fn fold_staged(&mut self, replay: &Replay) {
+        let mut numbers = std::mem::take(&mut self.in_numbers);
+        numbers.drain(..).for_each(|p| self.fold_number(p, replay));
+        self.in_numbers = numbers;
+        let mut hists = std::mem::take(&mut self.in_hists);
+        hists.drain(..).for_each(|p| self.fold_hist(p, replay));
+        self.in_hists = hists;
+        let mut exps = std::mem::take(&mut self.in_exps);
+        exps.drain(..).for_each(|p| self.fold_exp(p, replay));
+        self.in_exps = exps;
+        let mut summaries = std::mem::take(&mut self.in_summaries);
+        summaries
+            .drain(..)
+            .for_each(|p| self.fold_summary(p, replay));
+        self.in_summaries = summaries;
     }
 
     /// Replays the buffered series sorted by time.
@@ -213,8 +233,13 @@ impl MetricReducer {
         }
     }
 
-    /// Takes one frame's points (in input order).
+    /// Takes one frame's points (in input order). On a one-thread pool a
+    /// cumulative point folds into its series at once: staging it for a
+    /// parallel fold would only add a scattered copy per point. Either way
+    /// each list of contributions comes out in the same order.
     pub fn consume(&mut self, frame: MetricRows) -> Result<()> {
+        let fold_now = rayon::current_num_threads() == 1;
+        let replay = &self.replay;
         let remap = self.remap.remap(&frame.groups, &mut self.groups);
         let n = self.groups.len();
         let info = &mut self.info;
@@ -235,22 +260,34 @@ impl MetricReducer {
             m.group = remap[m.group as usize];
             m.group as usize
         };
-        for (mut m, v) in frame.numbers {
-            let g = global(&mut m);
-            info.point_counts[g] += 1;
-            if info.types[g] == PointType::Gauge {
-                self.staged.gauge_ids.push(m.group);
-                self.staged.gauge_times.push(m.time);
+        let numbers = &frame.numbers;
+        for (i, (&local, &v)) in numbers.group.iter().zip(&numbers.value).enumerate() {
+            let g = remap[local as usize];
+            info.point_counts[g as usize] += 1;
+            if info.types[g as usize] == PointType::Gauge {
+                self.staged.gauge_ids.push(g);
+                self.staged.gauge_times.push(numbers.time[i]);
                 self.staged.gauge_values.push(v);
             }
-            match m.temporality {
+            match numbers.temporality[i] {
                 Temporality::AsIs => {
-                    self.staged.number_ids.push(m.group);
+                    self.staged.number_ids.push(g);
                     self.staged.number_values.push(v);
                     self.as_is_points += 1;
                 }
-                Temporality::Cumulative { .. } => {
-                    self.partitions[partition_of(&m)].in_numbers.push((m, v))
+                temporality @ Temporality::Cumulative { .. } => {
+                    let m = PointMeta {
+                        group: g,
+                        series: numbers.series[i],
+                        start: numbers.start[i],
+                        time: numbers.time[i],
+                        temporality,
+                    };
+                    let part = &mut self.partitions[partition_of(&m)];
+                    match fold_now {
+                        true => part.fold_number((m, v), replay),
+                        false => part.in_numbers.push((m, v)),
+                    }
                 }
             }
         }
@@ -268,7 +305,11 @@ impl MetricReducer {
                     self.as_is_points += 1;
                 }
                 Temporality::Cumulative { .. } => {
-                    self.partitions[partition_of(&p.meta)].in_hists.push(p)
+                    let part = &mut self.partitions[partition_of(&p.meta)];
+                    match fold_now {
+                        true => part.fold_hist(p, replay),
+                        false => part.in_hists.push(p),
+                    }
                 }
             }
         }
@@ -278,12 +319,20 @@ impl MetricReducer {
             info.min[g] = fold_opt(info.min[g], p.min, f64::min);
             info.max[g] = fold_opt(info.max[g], p.max, f64::max);
             self.staged_bytes += 8 * (p.hist.positive.counts.len() + p.hist.negative.counts.len());
-            self.partitions[partition_of(&p.meta)].in_exps.push(p);
+            let part = &mut self.partitions[partition_of(&p.meta)];
+            match fold_now {
+                true => part.fold_exp(p, replay),
+                false => part.in_exps.push(p),
+            }
         }
         for mut p in frame.summaries {
             let g = global(&mut p.meta);
             info.point_counts[g] += 1;
-            self.partitions[partition_of(&p.meta)].in_summaries.push(p);
+            let part = &mut self.partitions[partition_of(&p.meta)];
+            match fold_now {
+                true => part.fold_summary(p, replay),
+                false => part.in_summaries.push(p),
+            }
         }
         if self.staged_points >= CHUNK_POINTS || self.staged_bytes >= CHUNK_BYTES {
             self.flush()?;

@@ -4,6 +4,7 @@
 //! order: that series is reported, and a later pass keeps only such series'
 //! points, sorts them and replays them through the same steps.
 
+use std::collections::hash_map::Entry;
 use std::collections::{HashMap, HashSet};
 use std::hash::{BuildHasherDefault, Hasher};
 
@@ -25,13 +26,19 @@ impl Hasher for SeriesIdHasher {
         }
     }
     fn write_u64(&mut self, id: u64) {
-        self.0 = (id ^ (id >> 29)).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+        // Folds into the state, so tuples of integers hash well too.
+        let x = self.0.rotate_left(23) ^ id;
+        self.0 = (x ^ (x >> 29)).wrapping_mul(0x9E37_79B9_7F4A_7C15);
         self.0 ^= self.0 >> 32;
+    }
+    fn write_u32(&mut self, i: u32) {
+        self.write_u64(u64::from(i));
     }
 }
 
-pub type SeriesMap<V> = HashMap<u64, V, BuildHasherDefault<SeriesIdHasher>>;
-pub type SeriesSet = HashSet<u64, BuildHasherDefault<SeriesIdHasher>>;
+pub type SeriesIdBuildHasher = BuildHasherDefault<SeriesIdHasher>;
+pub type SeriesMap<V> = HashMap<u64, V, SeriesIdBuildHasher>;
+pub type SeriesSet = HashSet<u64, SeriesIdBuildHasher>;
 
 /// Contribution of a histogram point: count, sum (if known), bucket counts.
 pub type HistDelta = (u64, Option<f64>, Vec<u64>);
@@ -200,21 +207,25 @@ impl<P: Cumulative> Lane<P> {
         }
         self.stats.folded += 1;
         let group = cur.meta().group;
-        let d = match self.last.get(&series) {
-            None => first_contribution(&cur),
-            Some(p) if cur.meta().time < p.meta().time => {
-                self.disordered.insert(series);
+        // One table probe per point: the series' slot is read and replaced in place.
+        let slot = match self.last.entry(series) {
+            Entry::Vacant(v) => {
+                if let Some(d) = first_contribution(&cur) {
+                    out(group, d);
+                }
+                self.heap += cur.heap_bytes();
+                v.insert(cur);
                 return;
             }
-            Some(p) => Some(P::step(p, &cur).unwrap_or_else(|| cur.full())),
+            Entry::Occupied(o) => o.into_mut(),
         };
-        if let Some(d) = d {
-            out(group, d);
+        if cur.meta().time < slot.meta().time {
+            self.disordered.insert(series);
+            return;
         }
-        self.heap += cur.heap_bytes();
-        if let Some(old) = self.last.insert(series, cur) {
-            self.heap -= old.heap_bytes();
-        }
+        out(group, P::step(slot, &cur).unwrap_or_else(|| cur.full()));
+        self.heap = self.heap + cur.heap_bytes() - slot.heap_bytes();
+        *slot = cur;
     }
 
     /// Replays the buffered series in time order (stable: input order on ties).

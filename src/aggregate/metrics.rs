@@ -14,7 +14,7 @@ use crate::decode::PointType;
 use crate::error::{Error, Result};
 
 pub use super::metric_reducer::{MetricReducer, MetricStats};
-pub use super::metric_series::Replay;
+pub use super::metric_series::{NumberPoint, Replay};
 pub use super::metrics_finish::finish_metrics;
 
 /// How a point's value enters the aggregate.
@@ -91,12 +91,66 @@ pub struct SummaryPoint {
     pub sum: f64,
 }
 
+/// Gauge and sum points, column by column: the consumer reads only what a
+/// point's temporality needs (as-is points never touch series and start),
+/// and the map stage fills the id columns with plain copies.
+#[derive(Debug, Default, Clone)]
+pub struct NumberRows {
+    pub group: Vec<u32>,
+    pub temporality: Vec<Temporality>,
+    pub value: Vec<f64>,
+    pub series: Vec<u64>,
+    pub start: Vec<u64>,
+    pub time: Vec<u64>,
+}
+
+impl NumberRows {
+    pub fn len(&self) -> usize {
+        self.group.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.group.is_empty()
+    }
+
+    pub fn push(&mut self, (m, v): NumberPoint) {
+        self.group.push(m.group);
+        self.temporality.push(m.temporality);
+        self.value.push(v);
+        self.series.push(m.series);
+        self.start.push(m.start);
+        self.time.push(m.time);
+    }
+
+    /// Point `i` as a record.
+    pub fn get(&self, i: usize) -> NumberPoint {
+        let meta = PointMeta {
+            group: self.group[i],
+            series: self.series[i],
+            start: self.start[i],
+            time: self.time[i],
+            temporality: self.temporality[i],
+        };
+        (meta, self.value[i])
+    }
+
+    pub fn iter(&self) -> impl Iterator<Item = NumberPoint> + '_ {
+        (0..self.len()).map(|i| self.get(i))
+    }
+}
+
+impl Extend<NumberPoint> for NumberRows {
+    fn extend<I: IntoIterator<Item = NumberPoint>>(&mut self, points: I) {
+        points.into_iter().for_each(|p| self.push(p));
+    }
+}
+
 /// All points of one frame (map output).
 #[derive(Debug, Default, Clone)]
 pub struct MetricRows {
     pub groups: FrameGroups,
     pub group_types: Vec<PointType>,
-    pub numbers: Vec<(PointMeta, f64)>,
+    pub numbers: NumberRows,
     pub histograms: Vec<HistogramPoint>,
     pub exp_histograms: Vec<ExpHistogramPoint>,
     pub summaries: Vec<SummaryPoint>,
@@ -213,9 +267,12 @@ pub fn map_points(series: &SeriesKeys, tables: &[TableBatch]) -> Result<MetricRo
             &mut groups,
             &mut ids,
         )?;
-        out.group_types.resize(groups.len(), PointType::Gauge);
+        // Local ids are handed out in row order, and the type is part of a
+        // group's key: a group's first row gives its type.
         for (row, &g) in ids.iter().enumerate() {
-            out.group_types[g as usize] = row_type(row);
+            if g as usize == out.group_types.len() {
+                out.group_types.push(row_type(row));
+            }
         }
         match t.table {
             Table::MetricPoints => map_numbers(b, &h, &ids, &mut out)?,
@@ -252,19 +309,20 @@ fn map_numbers(b: &RecordBatch, h: &Header, ids: &[u32], out: &mut MetricRows) -
         column::<Float64Type>(b, "as_double")?,
         column::<Int64Type>(b, "as_int")?,
     );
-    out.numbers.reserve(ids.len());
-    for (row, &g) in ids.iter().enumerate() {
-        // A point with neither value is recorded as 0, as the Collector does.
-        let value = opt_f64(as_double, row)
+    let n = &mut out.numbers;
+    n.group.extend_from_slice(ids);
+    n.series.extend_from_slice(h.series.values());
+    n.start.extend(h.start.values().iter().map(|&t| t as u64));
+    n.time.extend(h.time.values().iter().map(|&t| t as u64));
+    n.temporality.extend(
+        (0..ids.len()).map(|row| temporality_of(temporality.value(row), monotonic.value(row))),
+    );
+    // A point with neither value is recorded as 0, as the Collector does.
+    n.value.extend((0..ids.len()).map(|row| {
+        opt_f64(as_double, row)
             .or_else(|| as_int.is_valid(row).then(|| as_int.value(row) as f64))
-            .unwrap_or(0.0);
-        let meta = h.meta(
-            row,
-            g,
-            temporality_of(temporality.value(row), monotonic.value(row)),
-        );
-        out.numbers.push((meta, value));
-    }
+            .unwrap_or(0.0)
+    }));
     Ok(())
 }
 

@@ -31,7 +31,7 @@ pub fn concat(frames: Vec<MetricRows>) -> MetricRows {
             ..m
         };
         all.numbers
-            .extend(frame.numbers.into_iter().map(|(m, v)| (fix(m), v)));
+            .extend(frame.numbers.iter().map(|(m, v)| (fix(m), v)));
         all.histograms
             .extend(frame.histograms.into_iter().map(|p| HistogramPoint {
                 meta: fix(p.meta),
@@ -157,7 +157,7 @@ pub fn reference_finish(
 }
 
 fn finish_numbers(rows: &MetricRows, backend: Backend, out: &mut [GroupOut]) -> Result<()> {
-    let pts = &rows.numbers;
+    let pts: &[super::metrics::NumberPoint] = &rows.numbers.iter().collect::<Vec<_>>();
     if pts.is_empty() {
         return Ok(());
     }

@@ -13,10 +13,12 @@
 
 use std::sync::{Arc, RwLock};
 
-use ahash::RandomState;
 use arrow::array::{Array, PrimitiveArray, RecordBatch, UInt32Array};
 use arrow::datatypes::{TimestampNanosecondType, UInt64Type};
+use hashbrown::hash_map::Entry;
 use hashbrown::HashMap;
+
+use super::metric_series::SeriesIdBuildHasher;
 
 use super::groups::{resolve_rows, GroupTable};
 use super::keys::{put_int, KeyKind, KeySpec};
@@ -33,7 +35,7 @@ pub struct SeriesKeys {
 
 #[derive(Debug, Default)]
 struct Classes {
-    by_series: HashMap<u64, u32, RandomState>,
+    by_series: HashMap<u64, u32, SeriesIdBuildHasher>,
     /// Class `c` is group `c` of this table: the key parts without the window.
     table: GroupTable,
 }
@@ -54,6 +56,42 @@ impl ClassGroups {
     pub fn is_empty(&self) -> bool {
         self.class.is_empty()
     }
+}
+
+/// A class's local group in the current `resolve` call: the one of the
+/// window it was last seen in (a series' points mostly share a window), so
+/// most rows cost an array read instead of a hash probe.
+#[derive(Debug, Clone, Copy, Default)]
+struct Slot {
+    call: u32,
+    window: u64,
+    id: u32,
+}
+
+/// Per-thread slots, indexed by class, reused across calls.
+#[derive(Debug, Default)]
+struct LocalSlots {
+    call: u32,
+    slots: Vec<Slot>,
+}
+
+impl LocalSlots {
+    /// Begins a call over classes below `classes`; slots of earlier calls are stale.
+    fn start_call(&mut self, classes: usize) -> u32 {
+        self.call = self.call.wrapping_add(1);
+        if self.call == 0 {
+            self.slots.fill(Slot::default());
+            self.call = 1;
+        }
+        if self.slots.len() < classes {
+            self.slots.resize(classes, Slot::default());
+        }
+        self.call
+    }
+}
+
+thread_local! {
+    static LOCAL_SLOTS: std::cell::RefCell<LocalSlots> = std::cell::RefCell::default();
 }
 
 /// The point-table columns a metric key can read (see `KeyColumns::new`).
@@ -95,39 +133,68 @@ impl SeriesKeys {
     ) -> Result<()> {
         let rows = batch.num_rows();
         let mut class = vec![u32::MAX; rows];
+        // Rows to render: the first row of each new series, every row without an id.
         let mut fresh: Vec<u32> = Vec::new();
+        // Later rows of new series, with the row that renders their series.
+        let mut repeats: Vec<(u32, u32)> = Vec::new();
+        let mut new_series: HashMap<u64, u32, SeriesIdBuildHasher> = HashMap::default();
         {
             let known = self.read();
             for (row, c) in class.iter_mut().enumerate() {
-                let hit = series
-                    .is_valid(row)
-                    .then(|| known.by_series.get(&series.value(row)))
-                    .flatten();
-                match hit {
+                if !series.is_valid(row) {
+                    fresh.push(row as u32);
+                    continue;
+                }
+                let id = series.value(row);
+                match known.by_series.get(&id) {
                     Some(&k) => *c = k,
-                    None => fresh.push(row as u32),
+                    None => match new_series.entry(id) {
+                        Entry::Occupied(first) => repeats.push((row as u32, *first.get())),
+                        Entry::Vacant(v) => {
+                            v.insert(row as u32);
+                            fresh.push(row as u32);
+                        }
+                    },
                 }
             }
         }
         if !fresh.is_empty() {
             self.add_classes(batch, series, suffix, &fresh, &mut class)?;
         }
-        let window = self.window;
-        let mut local: HashMap<(u32, u64), u32, RandomState> = HashMap::default();
-        ids.reserve(rows);
-        for (row, &c) in class.iter().enumerate() {
-            let w = window.map_or(0, |w| {
-                let t = time.value(row) as u64;
-                t - t % w
-            });
-            let next = out.class.len() as u32;
-            let id = *local.entry((c, w)).or_insert_with(|| {
-                out.class.push(c);
-                out.window.push(w);
-                next
-            });
-            ids.push(id);
+        for (row, first) in repeats {
+            class[row as usize] = class[first as usize];
         }
+        let window = self.window;
+        let classes = class.iter().max().map_or(0, |&c| c as usize + 1);
+        let mut local: HashMap<(u32, u64), u32, SeriesIdBuildHasher> = HashMap::default();
+        ids.reserve(rows);
+        LOCAL_SLOTS.with_borrow_mut(|slots| {
+            let call = slots.start_call(classes);
+            for (row, &c) in class.iter().enumerate() {
+                let w = window.map_or(0, |w| {
+                    let t = time.value(row) as u64;
+                    t - t % w
+                });
+                let slot = &mut slots.slots[c as usize];
+                let id = if slot.call == call && slot.window == w {
+                    slot.id
+                } else {
+                    let next = out.class.len() as u32;
+                    let id = *local.entry((c, w)).or_insert_with(|| {
+                        out.class.push(c);
+                        out.window.push(w);
+                        next
+                    });
+                    *slot = Slot {
+                        call,
+                        window: w,
+                        id,
+                    };
+                    id
+                };
+                ids.push(id);
+            }
+        });
         Ok(())
     }
 
@@ -479,10 +546,31 @@ mod tests {
         out
     }
 
+    /// Every frame's tables of one kind in one batch: new series then repeat
+    /// within a batch, so only their first row is rendered.
+    fn merged(frames: &[Vec<TableBatch>]) -> Vec<Vec<TableBatch>> {
+        let mut kinds: Vec<(Table, Vec<RecordBatch>)> = Vec::new();
+        for t in frames.iter().flatten() {
+            match kinds.iter_mut().find(|(k, _)| *k == t.table) {
+                Some((_, batches)) => batches.push(t.batch.clone()),
+                None => kinds.push((t.table, vec![t.batch.clone()])),
+            }
+        }
+        let tables = kinds.into_iter().map(|(table, batches)| TableBatch {
+            table,
+            batch: arrow::compute::concat_batches(&batches[0].schema(), &batches)
+                .expect("one schema per table"),
+        });
+        vec![tables.collect()]
+    }
+
     #[test]
     fn series_cache_gives_every_point_the_key_rendered_per_row() {
-        for null_series in [false, true] {
-            let frames = frames(null_series);
+        for (null_series, merge) in [(false, false), (true, false), (false, true), (true, true)] {
+            let frames = match merge {
+                false => frames(null_series),
+                true => merged(&frames(null_series)),
+            };
             for (by, window) in [
                 (None, None),
                 (None, Some(7_000_000_000)),
@@ -499,7 +587,7 @@ mod tests {
                 let got = cached(&keys, &frames);
                 assert!(
                     got == want,
-                    "--by {by:?} window {window:?} nulls {null_series}"
+                    "--by {by:?} window {window:?} nulls {null_series} merged {merge}"
                 );
             }
         }

@@ -151,7 +151,7 @@ pub fn append_rows(all: &mut MetricRows, frame: MetricRows, remap: &mut GroupRem
         ..m
     };
     all.numbers
-        .extend(frame.numbers.into_iter().map(|(m, v)| (fix(m), v)));
+        .extend(frame.numbers.iter().map(|(m, v)| (fix(m), v)));
     all.histograms
         .extend(frame.histograms.into_iter().map(|p| HistogramPoint {
             meta: fix(p.meta),
@@ -178,12 +178,12 @@ pub fn points_columns(
     first_seq: u64,
 ) -> Result<Vec<(Field, ArrayRef)>> {
     let mut b = Builders::default();
-    for (m, v) in &rows.numbers {
+    for (m, v) in rows.numbers.iter() {
         let row = PointRow {
-            value: Some(*v),
+            value: Some(v),
             ..PointRow::default()
         };
-        b.push(NUMBER, m, row);
+        b.push(NUMBER, &m, row);
     }
     for p in &rows.histograms {
         let row = PointRow {
