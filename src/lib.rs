@@ -64,8 +64,12 @@ pub fn run(cli: cli::Cli, out: &mut dyn Write) -> Result<Outcome> {
                         args.force,
                     )?;
                 }
-                None => export::print::write_batch(&result.batch, args.format, out)
-                    .map_err(stdout_err)?,
+                None => {
+                    // Printing a large result formats rows on the same threads.
+                    let pool = pipeline::PipelineOptions::from_args(&args.input).thread_pool()?;
+                    export::print::write_batch(&result.batch, args.format, &pool, out)
+                        .map_err(stdout_err)?
+                }
             }
         }
         cli::Command::Generate(args) => {

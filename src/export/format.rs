@@ -2,17 +2,46 @@
 
 /// Nanoseconds since the epoch as RFC 3339 UTC with nanosecond precision.
 pub fn rfc3339_nanos(nanos: i64) -> String {
+    let mut out = Vec::with_capacity(30);
+    write_rfc3339_nanos(&mut out, nanos);
+    String::from_utf8(out).unwrap_or_default()
+}
+
+/// Appends `nanos` as RFC 3339 (`YYYY-MM-DDTHH:MM:SS.nnnnnnnnnZ`), digit by
+/// digit: CSV output writes one per group and window.
+pub fn write_rfc3339_nanos(out: &mut Vec<u8>, nanos: i64) {
     let secs = nanos.div_euclid(1_000_000_000);
-    let frac = nanos.rem_euclid(1_000_000_000);
+    let frac = nanos.rem_euclid(1_000_000_000) as u64;
     let days = secs.div_euclid(86_400);
-    let sod = secs.rem_euclid(86_400);
+    let sod = secs.rem_euclid(86_400) as u64;
     let (y, m, d) = civil_from_days(days);
-    format!(
-        "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}.{frac:09}Z",
-        sod / 3600,
-        sod / 60 % 60,
-        sod % 60
-    )
+    if (0..=9999).contains(&y) {
+        put_digits(out, y as u64, 4);
+    } else {
+        out.extend_from_slice(format!("{y:04}").as_bytes());
+    }
+    for (sep, v, width) in [
+        (b'-', u64::from(m), 2),
+        (b'-', u64::from(d), 2),
+        (b'T', sod / 3600, 2),
+        (b':', sod / 60 % 60, 2),
+        (b':', sod % 60, 2),
+        (b'.', frac, 9),
+    ] {
+        out.push(sep);
+        put_digits(out, v, width);
+    }
+    out.push(b'Z');
+}
+
+/// `v` in exactly `width` decimal digits (`v` < 10^width).
+fn put_digits(out: &mut Vec<u8>, mut v: u64, width: usize) {
+    let start = out.len();
+    out.resize(start + width, b'0');
+    for slot in out[start..].iter_mut().rev() {
+        *slot = b'0' + (v % 10) as u8;
+        v /= 10;
+    }
 }
 
 /// Howard Hinnant's days-to-civil algorithm (proleptic Gregorian).
@@ -71,6 +100,9 @@ mod tests {
             rfc3339_nanos(951_782_400_000_000_001),
             "2000-02-29T00:00:00.000000001Z"
         );
+        assert_eq!(rfc3339_nanos(-1), "1969-12-31T23:59:59.999999999Z");
+        assert_eq!(rfc3339_nanos(i64::MAX), "2262-04-11T23:47:16.854775807Z");
+        assert_eq!(rfc3339_nanos(i64::MIN), "1677-09-21T00:12:43.145224192Z");
     }
 
     #[test]

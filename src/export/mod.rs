@@ -1,5 +1,6 @@
 //! Results out: Parquet files and table / CSV / JSON printers.
 
+pub mod csv;
 pub mod format;
 mod human;
 pub mod parquet;

@@ -1,10 +1,10 @@
 //! Printing result batches: the table for people (`export::table`), CSV
-//! (RFC 4180 quoting, exact values), and JSON Lines whose keys are the column
+//! (`export::csv`), and JSON Lines whose keys are the column
 //! names and whose timestamps are integer ns.
 
 use std::io::{self, Write};
 
-use arrow::array::{Array, ArrayRef, AsArray, RecordBatch};
+use arrow::array::{Array, AsArray, RecordBatch};
 use arrow::datatypes::{
     DataType, Float64Type, Int32Type, Int64Type, TimestampNanosecondType, UInt64Type,
 };
@@ -12,65 +12,19 @@ use arrow::util::display::{ArrayFormatter, FormatOptions};
 use serde_json::{Map, Value};
 
 use crate::cli::TableFormat;
-use crate::export::format::rfc3339_nanos;
 
+/// Prints `batch`; CSV rows are formatted on `pool`.
 pub fn write_batch(
     batch: &RecordBatch,
     format: TableFormat,
+    pool: &rayon::ThreadPool,
     out: &mut dyn Write,
 ) -> io::Result<()> {
     match format {
         TableFormat::Table => crate::export::table::write_table(batch, out),
-        TableFormat::Csv => write_csv(batch, out),
+        TableFormat::Csv => crate::export::csv::write_csv(batch, pool, out),
         TableFormat::Json => write_json_lines(batch, out),
     }
-}
-
-/// Cell text for CSV: timestamps in RFC 3339 UTC with nanoseconds, nulls empty.
-fn cell_texts(col: &ArrayRef) -> io::Result<Vec<String>> {
-    if let DataType::Timestamp(..) = col.data_type() {
-        let ts = col.as_primitive::<TimestampNanosecondType>();
-        return Ok((0..ts.len())
-            .map(|i| {
-                if ts.is_null(i) {
-                    String::new()
-                } else {
-                    rfc3339_nanos(ts.value(i))
-                }
-            })
-            .collect());
-    }
-    let options = FormatOptions::default().with_null("");
-    let f = ArrayFormatter::try_new(col.as_ref(), &options).map_err(io::Error::other)?;
-    Ok((0..col.len()).map(|i| f.value(i).to_string()).collect())
-}
-
-fn columns_as_text(batch: &RecordBatch) -> io::Result<Vec<Vec<String>>> {
-    batch.columns().iter().map(cell_texts).collect()
-}
-
-fn csv_field(s: &str) -> String {
-    if s.contains([',', '"', '\n', '\r']) {
-        format!("\"{}\"", s.replace('"', "\"\""))
-    } else {
-        s.to_owned()
-    }
-}
-
-fn write_csv(batch: &RecordBatch, out: &mut dyn Write) -> io::Result<()> {
-    let cols = columns_as_text(batch)?;
-    let names: Vec<String> = batch
-        .schema_ref()
-        .fields()
-        .iter()
-        .map(|f| csv_field(f.name()))
-        .collect();
-    writeln!(out, "{}", names.join(","))?;
-    for row in 0..batch.num_rows() {
-        let cells: Vec<String> = cols.iter().map(|c| csv_field(&c[row])).collect();
-        writeln!(out, "{}", cells.join(","))?;
-    }
-    Ok(())
 }
 
 /// A cell as JSON, keeping numbers numbers and timestamps integer nanoseconds.
