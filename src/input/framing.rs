@@ -141,7 +141,8 @@ impl<R: BufRead> FrameReader<R> {
                     self.offset += l.len() as u64;
                     continue;
                 }
-                Line::Kept(l) => match serde_json::from_slice::<serde_json::Value>(l) {
+                // Skimmed, not built: a first line can be a 250 MB request.
+                Line::Kept(l) => match serde_json::from_slice::<serde::de::IgnoredAny>(l) {
                     Err(e) if e.is_eof() => self.framing = Framing::JsonDocument,
                     _ => self.framing = Framing::JsonLines,
                 },

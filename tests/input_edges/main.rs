@@ -8,6 +8,7 @@ mod fixtures;
 
 mod bombs;
 mod budget;
+mod large_json;
 mod walk;
 
 use std::io::Read;
