@@ -503,7 +503,7 @@ fn read_all(
         let (framing, ok) = if opened.wrapping == Wrapping::Parquet {
             (None, read_parquet(source, input, &mut send))
         } else {
-            match FrameReader::with_limit(opened.reader, gate.max_frame) {
+            match FrameReader::with_size_hint(opened.reader, gate.max_frame, opened.size_hint) {
                 Err(bad) => (
                     None,
                     send(input, bad.index, bad.offset, Work::Bad(bad.problem)),

@@ -46,6 +46,9 @@ pub struct FrameReader<R> {
     /// The first JSON line, read while choosing between a document and JSON Lines.
     pending: Option<Line>,
     max_frame: u64,
+    /// Bytes the first frame may span (the file's length): reserved up
+    /// front, so one large request is not copied while its buffer doubles.
+    first_frame_hint: usize,
 }
 
 /// One JSON line, or the length of one too long to keep.
@@ -66,8 +69,8 @@ impl Line {
 
 /// Reads one line (with its newline), keeping it only if its text without the
 /// newline fits `max`; an overlong line is skipped to its end without being kept.
-fn read_line(reader: &mut impl BufRead, max: u64) -> std::io::Result<Line> {
-    let mut line = Vec::new();
+fn read_line(reader: &mut impl BufRead, max: u64, reserve: usize) -> std::io::Result<Line> {
+    let mut line = Vec::with_capacity(reserve);
     let n = reader.take(max + 1).read_until(b'\n', &mut line)? as u64;
     let text = n - u64::from(line.last() == Some(&b'\n'));
     if text <= max {
@@ -89,7 +92,18 @@ impl<R: BufRead> FrameReader<R> {
     }
 
     /// Like `new`, with frames larger than `max_frame` bytes reported as `TooLarge`.
-    pub fn with_limit(mut reader: R, max_frame: u64) -> Result<Self, BadFrame> {
+    pub fn with_limit(reader: R, max_frame: u64) -> Result<Self, BadFrame> {
+        Self::with_size_hint(reader, max_frame, None)
+    }
+
+    /// Like `with_limit`; `size` is the stream's length when known (a plain
+    /// file): a single request or a first line that long is read without
+    /// reallocations, so it costs its size once, not up to twice.
+    pub fn with_size_hint(
+        mut reader: R,
+        max_frame: u64,
+        size: Option<u64>,
+    ) -> Result<Self, BadFrame> {
         let bad = |problem| BadFrame {
             index: 0,
             offset: 0,
@@ -116,6 +130,7 @@ impl<R: BufRead> FrameReader<R> {
             done: false,
             pending: None,
             max_frame,
+            first_frame_hint: size.map_or(0, |n| n.min(max_frame + 1) as usize),
         };
         if framing == Framing::JsonLines {
             fr.choose_json_framing().map_err(bad)?;
@@ -131,7 +146,9 @@ impl<R: BufRead> FrameReader<R> {
     /// early means a pretty-printed document spanning lines.
     fn choose_json_framing(&mut self) -> Result<(), FrameProblem> {
         loop {
-            let line = read_line(&mut self.reader, self.max_frame).map_err(read_problem)?;
+            let reserve = std::mem::take(&mut self.first_frame_hint);
+            let line =
+                read_line(&mut self.reader, self.max_frame, reserve).map_err(read_problem)?;
             match &line {
                 Line::Kept(l) if l.is_empty() => {
                     self.framing = Framing::Empty;
@@ -162,6 +179,7 @@ impl<R: BufRead> FrameReader<R> {
             None => Vec::new(),
         };
         // Reads one byte past the limit at most: a bomb stops decompressing here.
+        data.reserve(self.first_frame_hint.saturating_sub(data.len()));
         let room = (self.max_frame + 1).saturating_sub(data.len() as u64);
         if let Err(e) = (&mut self.reader).take(room).read_to_end(&mut data) {
             return Some(Err(self.bad(read_problem(e), true)));
@@ -183,7 +201,7 @@ impl<R: BufRead> FrameReader<R> {
         loop {
             let line = match self.pending.take() {
                 Some(l) => l,
-                None => match read_line(&mut self.reader, self.max_frame) {
+                None => match read_line(&mut self.reader, self.max_frame, 0) {
                     Ok(l) if l.len() == 0 => return None,
                     Ok(l) => l,
                     Err(e) => {

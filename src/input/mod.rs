@@ -95,14 +95,24 @@ pub struct OpenedInput {
     pub reader: Box<dyn BufRead + Send>,
     pub wrapping: Wrapping,
     pub raw_bytes: Arc<AtomicU64>,
+    /// Length of the byte stream when known (a file without whole-file compression).
+    pub size_hint: Option<u64>,
 }
 
 /// Opens a file or stdin and removes whole-file compression. Parquet files are
 /// reported as such and not wrapped (they are read by row group elsewhere).
 pub fn open_input(source: &InputSource) -> Result<OpenedInput> {
-    let raw: Box<dyn Read + Send> = match source {
-        InputSource::Stdin => Box::new(io::stdin()),
-        InputSource::File(p) => Box::new(File::open(p).map_err(|e| Error::io(p.display(), e))?),
+    let (raw, file_len): (Box<dyn Read + Send>, Option<u64>) = match source {
+        InputSource::Stdin => (Box::new(io::stdin()), None),
+        InputSource::File(p) => {
+            let file = File::open(p).map_err(|e| Error::io(p.display(), e))?;
+            let len = file
+                .metadata()
+                .ok()
+                .filter(|m| m.is_file())
+                .map(|m| m.len());
+            (Box::new(file), len)
+        }
     };
     let raw_bytes = Arc::new(AtomicU64::new(0));
     let counted = CountingReader {
@@ -131,5 +141,6 @@ pub fn open_input(source: &InputSource) -> Result<OpenedInput> {
         reader,
         wrapping,
         raw_bytes,
+        size_hint: file_len.filter(|_| wrapping == Wrapping::None),
     })
 }
