@@ -284,9 +284,10 @@ impl MetricReducer {
                         temporality,
                     };
                     let part = &mut self.partitions[partition_of(&m)];
-                    match fold_now {
-                        true => part.fold_number((m, v), replay),
-                        false => part.in_numbers.push((m, v)),
+                    if fold_now {
+                        part.fold_number((m, v), replay);
+                    } else {
+                        part.in_numbers.push((m, v));
                     }
                 }
             }
@@ -306,9 +307,10 @@ impl MetricReducer {
                 }
                 Temporality::Cumulative { .. } => {
                     let part = &mut self.partitions[partition_of(&p.meta)];
-                    match fold_now {
-                        true => part.fold_hist(p, replay),
-                        false => part.in_hists.push(p),
+                    if fold_now {
+                        part.fold_hist(p, replay);
+                    } else {
+                        part.in_hists.push(p);
                     }
                 }
             }
@@ -320,18 +322,20 @@ impl MetricReducer {
             info.max[g] = fold_opt(info.max[g], p.max, f64::max);
             self.staged_bytes += 8 * (p.hist.positive.counts.len() + p.hist.negative.counts.len());
             let part = &mut self.partitions[partition_of(&p.meta)];
-            match fold_now {
-                true => part.fold_exp(p, replay),
-                false => part.in_exps.push(p),
+            if fold_now {
+                part.fold_exp(p, replay);
+            } else {
+                part.in_exps.push(p);
             }
         }
         for mut p in frame.summaries {
             let g = global(&mut p.meta);
             info.point_counts[g] += 1;
             let part = &mut self.partitions[partition_of(&p.meta)];
-            match fold_now {
-                true => part.fold_summary(p, replay),
-                false => part.in_summaries.push(p),
+            if fold_now {
+                part.fold_summary(p, replay);
+            } else {
+                part.in_summaries.push(p);
             }
         }
         if self.staged_points >= CHUNK_POINTS || self.staged_bytes >= CHUNK_BYTES {
