@@ -125,12 +125,19 @@ impl TraceReducer {
         )?;
         self.accs.resize_with(groups, TraceAcc::default);
         for (g, (sketch, d)) in r.sketches.into_iter().zip(&r.stats).enumerate() {
-            if d.count > 0 {
-                self.accs[g].merge(&TraceAcc {
-                    durations: *d,
-                    errors: r.flagged[g],
-                    sketch,
-                });
+            if d.count == 0 {
+                continue;
+            }
+            let part = TraceAcc {
+                durations: *d,
+                errors: r.flagged[g],
+                sketch,
+            };
+            // A group's first chunk is moved in, not merged into an empty
+            // state: no copy of its sketch (millions of groups at high cardinality).
+            match self.accs[g].durations.count {
+                0 => self.accs[g] = part,
+                _ => self.accs[g].merge(&part),
             }
         }
         self.staged.ids.clear();
