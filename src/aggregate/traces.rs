@@ -5,6 +5,7 @@ use std::sync::Arc;
 
 use arrow::array::{ArrayRef, AsArray, UInt64Array};
 use arrow::datatypes::{DataType, Field, Int32Type, TimestampNanosecondType};
+use rayon::prelude::*;
 
 use super::backend::{Backend, U64Partial};
 use super::groups::{resolve_rows, GroupTable, StagedGroups};
@@ -162,31 +163,36 @@ impl TraceReducer {
         r
     }
 
-    /// The value columns, in group id order.
+    /// The value columns, in group id order, built on the current pool (one
+    /// task per column: with millions of groups each is a pass of its own).
     pub fn finish(mut self) -> Result<(GroupTable, Vec<(Field, ArrayRef)>)> {
         self.flush()?;
-        let accs = &self.accs;
-        let col = |name: &str, f: &dyn Fn(&TraceAcc) -> Option<u64>| -> (Field, ArrayRef) {
-            let values: UInt64Array = accs.iter().map(f).collect();
-            (
-                Field::new(name, DataType::UInt64, true),
-                Arc::new(values) as ArrayRef,
-            )
-        };
-        let cols = vec![
-            col("span_count", &|a| Some(a.durations.count)),
-            col("error_count", &|a| Some(a.errors)),
-            col("duration_sum_ns", &|a| Some(a.durations.sum)),
-            col("duration_min_ns", &|a| {
+        type Getter = fn(&TraceAcc) -> Option<u64>;
+        let columns: [(&str, Getter); 8] = [
+            ("span_count", |a| Some(a.durations.count)),
+            ("error_count", |a| Some(a.errors)),
+            ("duration_sum_ns", |a| Some(a.durations.sum)),
+            ("duration_min_ns", |a| {
                 (a.durations.count > 0).then_some(a.durations.min)
             }),
-            col("duration_max_ns", &|a| {
+            ("duration_max_ns", |a| {
                 (a.durations.count > 0).then_some(a.durations.max)
             }),
-            col("duration_p50_ns", &|a| a.sketch.quantile(0.50)),
-            col("duration_p90_ns", &|a| a.sketch.quantile(0.90)),
-            col("duration_p99_ns", &|a| a.sketch.quantile(0.99)),
+            ("duration_p50_ns", |a| a.sketch.quantile(0.50)),
+            ("duration_p90_ns", |a| a.sketch.quantile(0.90)),
+            ("duration_p99_ns", |a| a.sketch.quantile(0.99)),
         ];
+        let accs = &self.accs;
+        let cols = columns
+            .par_iter()
+            .map(|&(name, get)| {
+                let values: UInt64Array = accs.iter().map(get).collect();
+                (
+                    Field::new(name, DataType::UInt64, true),
+                    Arc::new(values) as ArrayRef,
+                )
+            })
+            .collect();
         Ok((self.staged.groups, cols))
     }
 }
