@@ -213,9 +213,10 @@ pub(crate) fn put_all_attrs(buf: &mut Vec<u8>, maps: Option<&AttrMaps>, row: usi
     let first = entries.start;
     let type_of = |i: usize, key: &str| {
         let j = typed.start + (i - first);
-        match typed.contains(&j) && types.key(j) == key {
-            true => Some(types.value(j)),
-            false => types.lookup(row, key),
+        if typed.contains(&j) && types.key(j) == key {
+            Some(types.value(j))
+        } else {
+            types.lookup(row, key)
         }
     };
     let put = |buf: &mut Vec<u8>, i: usize| {

@@ -58,54 +58,86 @@ struct Partition {
     out: Contributions,
 }
 
-impl Partition {
-    fn fold_number(&mut self, p: NumberPoint, replay: &Replay) {
-        let out = &mut self.out;
-        self.numbers.fold(p, replay, &mut |g, v| {
+/// A point type a partition folds: where it waits for a parallel fold, and
+/// how it turns into contributions.
+trait Folded: Sized {
+    fn staged(part: &mut Partition) -> &mut Vec<Self>;
+    fn fold(self, part: &mut Partition, replay: &Replay);
+}
+
+impl Folded for NumberPoint {
+    fn staged(part: &mut Partition) -> &mut Vec<Self> {
+        &mut part.in_numbers
+    }
+    fn fold(self, part: &mut Partition, replay: &Replay) {
+        let out = &mut part.out;
+        part.numbers.fold(self, replay, &mut |g, v| {
             out.number_ids.push(g);
             out.number_values.push(v);
         });
     }
+}
 
-    fn fold_hist(&mut self, p: HistogramPoint, replay: &Replay) {
-        let out = &mut self.out;
-        self.hists.fold(p, replay, &mut |g, d| {
+impl Folded for HistogramPoint {
+    fn staged(part: &mut Partition) -> &mut Vec<Self> {
+        &mut part.in_hists
+    }
+    fn fold(self, part: &mut Partition, replay: &Replay) {
+        let out = &mut part.out;
+        part.hists.fold(self, replay, &mut |g, d| {
             out.hist_ids.push(g);
             out.hist_deltas.push(d);
         });
     }
+}
 
-    fn fold_exp(&mut self, p: ExpHistogramPoint, replay: &Replay) {
-        let (floors, exp) = (&mut self.out.exp_floors, &mut self.out.exp);
-        self.exps
-            .fold(p, replay, floors, &mut |g, d| exp.push((g, d)));
+impl Folded for ExpHistogramPoint {
+    fn staged(part: &mut Partition) -> &mut Vec<Self> {
+        &mut part.in_exps
     }
+    fn fold(self, part: &mut Partition, replay: &Replay) {
+        let (floors, exp) = (&mut part.out.exp_floors, &mut part.out.exp);
+        part.exps
+            .fold(self, replay, floors, &mut |g, d| exp.push((g, d)));
+    }
+}
 
-    fn fold_summary(&mut self, p: SummaryPoint, replay: &Replay) {
-        let out = &mut self.out;
-        self.summaries.fold(p, replay, &mut |g, d| {
+impl Folded for SummaryPoint {
+    fn staged(part: &mut Partition) -> &mut Vec<Self> {
+        &mut part.in_summaries
+    }
+    fn fold(self, part: &mut Partition, replay: &Replay) {
+        let out = &mut part.out;
+        part.summaries.fold(self, replay, &mut |g, d| {
             out.summary_ids.push(g);
             out.summary_deltas.push(d);
         });
     }
+}
 
-    /// Folds the staged points, in input order, into contributions (the
-    /// staging lists keep their memory).
+impl Partition {
+    /// Folds `p` at once, or stages it for the parallel fold of the next flush.
+    fn admit<P: Folded>(&mut self, p: P, fold_now: bool, replay: &Replay) {
+        if fold_now {
+            p.fold(self, replay);
+        } else {
+            P::staged(self).push(p);
+        }
+    }
+
+    /// Folds the staged points of one type in input order (the list keeps its memory).
+    fn fold_list<P: Folded>(&mut self, replay: &Replay) {
+        let mut staged = std::mem::take(P::staged(self));
+        staged.drain(..).for_each(|p| p.fold(self, replay));
+        *P::staged(self) = staged;
+    }
+
+    /// Folds the staged points, in input order, into contributions.
     fn fold_staged(&mut self, replay: &Replay) {
-        let mut numbers = std::mem::take(&mut self.in_numbers);
-        numbers.drain(..).for_each(|p| self.fold_number(p, replay));
-        self.in_numbers = numbers;
-        let mut hists = std::mem::take(&mut self.in_hists);
-        hists.drain(..).for_each(|p| self.fold_hist(p, replay));
-        self.in_hists = hists;
-        let mut exps = std::mem::take(&mut self.in_exps);
-        exps.drain(..).for_each(|p| self.fold_exp(p, replay));
-        self.in_exps = exps;
-        let mut summaries = std::mem::take(&mut self.in_summaries);
-        summaries
-            .drain(..)
-            .for_each(|p| self.fold_summary(p, replay));
-        self.in_summaries = summaries;
+        self.fold_list::<NumberPoint>(replay);
+        self.fold_list::<HistogramPoint>(replay);
+        self.fold_list::<ExpHistogramPoint>(replay);
+        self.fold_list::<SummaryPoint>(replay);
     }
 
     /// Replays the buffered series sorted by time.
@@ -283,12 +315,7 @@ impl MetricReducer {
                         time: numbers.time[i],
                         temporality,
                     };
-                    let part = &mut self.partitions[partition_of(&m)];
-                    if fold_now {
-                        part.fold_number((m, v), replay);
-                    } else {
-                        part.in_numbers.push((m, v));
-                    }
+                    self.partitions[partition_of(&m)].admit((m, v), fold_now, replay);
                 }
             }
         }
@@ -306,12 +333,7 @@ impl MetricReducer {
                     self.as_is_points += 1;
                 }
                 Temporality::Cumulative { .. } => {
-                    let part = &mut self.partitions[partition_of(&p.meta)];
-                    if fold_now {
-                        part.fold_hist(p, replay);
-                    } else {
-                        part.in_hists.push(p);
-                    }
+                    self.partitions[partition_of(&p.meta)].admit(p, fold_now, replay);
                 }
             }
         }
@@ -321,22 +343,12 @@ impl MetricReducer {
             info.min[g] = fold_opt(info.min[g], p.min, f64::min);
             info.max[g] = fold_opt(info.max[g], p.max, f64::max);
             self.staged_bytes += 8 * (p.hist.positive.counts.len() + p.hist.negative.counts.len());
-            let part = &mut self.partitions[partition_of(&p.meta)];
-            if fold_now {
-                part.fold_exp(p, replay);
-            } else {
-                part.in_exps.push(p);
-            }
+            self.partitions[partition_of(&p.meta)].admit(p, fold_now, replay);
         }
         for mut p in frame.summaries {
             let g = global(&mut p.meta);
             info.point_counts[g] += 1;
-            let part = &mut self.partitions[partition_of(&p.meta)];
-            if fold_now {
-                part.fold_summary(p, replay);
-            } else {
-                part.in_summaries.push(p);
-            }
+            self.partitions[partition_of(&p.meta)].admit(p, fold_now, replay);
         }
         if self.staged_points >= CHUNK_POINTS || self.staged_bytes >= CHUNK_BYTES {
             self.flush()?;

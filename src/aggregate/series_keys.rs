@@ -18,10 +18,9 @@ use arrow::datatypes::{TimestampNanosecondType, UInt64Type};
 use hashbrown::hash_map::Entry;
 use hashbrown::HashMap;
 
-use super::metric_series::SeriesIdBuildHasher;
-
 use super::groups::{resolve_rows, GroupTable};
 use super::keys::{put_int, KeyKind, KeySpec};
+use super::metric_series::SeriesIdBuildHasher;
 use crate::error::{Error, Result};
 
 /// Series id → key class, shared by the map workers and the consumer.
